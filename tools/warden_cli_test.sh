@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# End-to-end checks of the `warden` binary: help at every level, exit codes,
+# one-line errors, and the demo on the installed data.
+set -u
+WARDEN="$TEST_SRCDIR/warden/tools/warden"
+failures=0
+check() {  # check NAME EXPECTED_RC PATTERN -- ARGS...
+  local name="$1" want_rc="$2" pattern="$3"; shift 4
+  local out rc
+  out=$("$WARDEN" "$@" 2>&1); rc=$?
+  if [[ $rc -ne $want_rc ]] || ! grep -qE -- "$pattern" <<<"$out"; then
+    echo "FAIL $name: rc=$rc (want $want_rc), output:"; echo "$out" | head -20
+    failures=$((failures + 1))
+  else
+    echo "ok   $name"
+  fi
+}
+check top-help        0 "groups:"               -- --help
+check no-args         2 "usage: warden"         --
+check unknown-command 2 'unknown command "frob"' -- frob
+check group-help      0 "list"                  -- data --help
+check verb-help       0 "--data_dir"            -- data check --help
+check unknown-verb    2 'unknown verb "nope"'   -- data nope
+check unknown-flag    2 "unknown flag --bogus"  -- data list --bogus
+check unknown-dataset 2 'unknown data set "cifar10"' -- data check cifar10
+check missing-data    2 "run tools/setup"       -- data check mnist --data_dir=/nonexistent
+check info            0 "LibTorch"              -- info
+check data-list       0 "mnist"                 -- data list
+check demo            0 "step\(s\) done"        -- demo
+check demo-only       2 "no demo step matches"  -- demo --only=zzz
+exit $((failures > 0))

@@ -1,0 +1,24 @@
+// The `warden` command line: one binary, a group of verbs per component.
+// Components add their verbs here as they land (see tools/cli/command.h).
+#include <iostream>
+#include <memory>
+
+#include "components/tensor/data_cli.h"
+#include "tools/cli/command.h"
+#include "tools/cli/demo.h"
+#include "tools/info_command.h"
+
+int main(int argc, char** argv) {
+  using warden::cli::DemoStep;
+  warden::cli::CommandRegistry registry;
+  registry.Add("", "info", [] { return warden::MakeInfoCommand(); });
+  warden::tensor::RegisterDataCommands(registry);
+
+  registry.Add("", "demo", [] {
+    return warden::cli::MakeDemoCommand({
+        DemoStep{"runtime", warden::PrintRuntimeInfo},
+        DemoStep{"data sets", warden::tensor::PrintDataStatus},
+    });
+  });
+  return registry.Main(argc, argv, std::cout, std::cerr);
+}
