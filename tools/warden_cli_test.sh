@@ -26,6 +26,6 @@ check unknown-dataset 2 'unknown data set "cifar10"' -- data check cifar10
 check missing-data    2 "run tools/setup"       -- data check mnist --data_dir=/nonexistent
 check info            0 "LibTorch"              -- info
 check data-list       0 "mnist"                 -- data list
-check demo            0 "step\(s\) done"        -- demo
+check demo            0 "checkpoint round trip: bit-identical" -- demo
 check demo-only       2 "no demo step matches"  -- demo --only=zzz
 exit $((failures > 0))

@@ -4,20 +4,25 @@
 #include <memory>
 
 #include "components/tensor/data_cli.h"
+#include "components/tensor/runtime.h"
+#include "components/tensor/tensor_cli.h"
 #include "tools/cli/command.h"
 #include "tools/cli/demo.h"
 #include "tools/info_command.h"
 
 int main(int argc, char** argv) {
   using warden::cli::DemoStep;
+  warden::tensor::InitTorchRuntime();
   warden::cli::CommandRegistry registry;
   registry.Add("", "info", [] { return warden::MakeInfoCommand(); });
   warden::tensor::RegisterDataCommands(registry);
+  warden::tensor::RegisterTensorCommands(registry);
 
   registry.Add("", "demo", [] {
     return warden::cli::MakeDemoCommand({
         DemoStep{"runtime", warden::PrintRuntimeInfo},
         DemoStep{"data sets", warden::tensor::PrintDataStatus},
+        DemoStep{"tensor layer", warden::tensor::RunTensorDemo},
     });
   });
   return registry.Main(argc, argv, std::cout, std::cerr);

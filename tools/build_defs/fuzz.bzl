@@ -1,0 +1,51 @@
+"""cc_fuzz_test: a libFuzzer binary built with Debian's clang, plus a bounded smoke run.
+
+Bazel's C++ toolchain here is gcc, which has no libFuzzer, so the fuzzer is
+compiled by a genrule calling clang++ with -fsanitize=fuzzer,address,undefined
+over the listed sources (the parser and what it needs; system libraries link as
+usual). The smoke test runs it for `smoke_seconds` on a copy of `corpus`; it
+fails on any crash, sanitizer report or timeout. For a long run:
+
+  bazel build //components/tensor/fuzz:safetensors_fuzzer
+  mkdir -p /tmp/corpus && cp components/tensor/fuzz/safetensors_corpus/* /tmp/corpus
+  bazel-bin/components/tensor/fuzz/safetensors_fuzzer /tmp/corpus -max_total_time=3600
+"""
+
+def cc_fuzz_test(name, fuzzer_src, srcs, hdrs, corpus, linkopts = [], smoke_seconds = 20):
+    """Defines <name> (the fuzzer binary) and <name>_smoke_test.
+
+    Args:
+      name: the fuzzer binary's name.
+      fuzzer_src: the file defining LLVMFuzzerTestOneInput.
+      srcs: library .cc files the fuzzer exercises (compiled instrumented).
+      hdrs: headers those include.
+      corpus: seed inputs.
+      linkopts: system libraries to link (e.g. -labsl_status).
+      smoke_seconds: length of the smoke run in the default test suite.
+    """
+    native.genrule(
+        name = name,
+        srcs = [fuzzer_src] + srcs + hdrs,
+        outs = [name + ".bin"],
+        cmd = " ".join([
+            "clang++ -std=c++17 -O1 -g -fno-omit-frame-pointer",
+            "-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined",
+            "-I.",
+            "$(location %s)" % fuzzer_src,
+            " ".join(["$(location %s)" % s for s in srcs]),
+            " ".join(linkopts),
+            "-o $@",
+        ]),
+        executable = True,
+        tags = ["fuzzer"],
+    )
+    native.sh_test(
+        name = name + "_smoke_test",
+        size = "medium",
+        srcs = ["//tools/build_defs:run_fuzz_smoke.sh"],
+        args = [
+            "$(location :%s)" % name,
+            str(smoke_seconds),
+        ] + ["$(location %s)" % c for c in corpus],
+        data = [":" + name] + corpus,
+    )
