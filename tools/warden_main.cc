@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 
+#include "components/smoothing/smooth_cli.h"
 #include "components/tensor/data_cli.h"
 #include "components/tensor/runtime.h"
 #include "components/tensor/tensor_cli.h"
@@ -17,12 +18,14 @@ int main(int argc, char** argv) {
   registry.Add("", "info", [] { return warden::MakeInfoCommand(); });
   warden::tensor::RegisterDataCommands(registry);
   warden::tensor::RegisterTensorCommands(registry);
+  warden::smoothing::RegisterSmoothCommands(registry);
 
   registry.Add("", "demo", [] {
     return warden::cli::MakeDemoCommand({
         DemoStep{"runtime", warden::PrintRuntimeInfo},
         DemoStep{"data sets", warden::tensor::PrintDataStatus},
         DemoStep{"tensor layer", warden::tensor::RunTensorDemo},
+        DemoStep{"randomized smoothing", warden::smoothing::RunSmoothingDemo},
     });
   });
   return registry.Main(argc, argv, std::cout, std::cerr);
