@@ -50,6 +50,32 @@ TEST(SamplerTest, CertifiedRadiusMatchesTheClosedForm) {
   EXPECT_EQ(boundary->predicted_class, kAbstain);
 }
 
+// The same classifier as TorchScript (testdata/make_torchscript_model.py):
+// loading it gives the same certificates as the in-process module.
+TEST(SamplerTest, TorchScriptClassifierMatchesInProcessOne) {
+  absl::StatusOr<std::unique_ptr<BaseClassifier>> scripted = LoadTorchScript(
+      "components/smoothing/testdata/mean_threshold.pt", 2, c10::Device(c10::kCPU));
+  ASSERT_TRUE(scripted.ok()) << scripted.status();
+  auto native = MeanThreshold(0.5);
+  SmoothingOptions options;
+  options.sigma = 0.5;
+  options.n = 20000;
+  options.batch_size = 1000;
+  const at::Tensor x = at::full({1, 4, 4}, 0.6);
+  absl::StatusOr<CertifyResult> a = CertifyInput(**scripted, x, options, 9);
+  absl::StatusOr<CertifyResult> b = CertifyInput(*native, x, options, 9);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(a->predicted_class, 1);
+  EXPECT_EQ(a->radius_l2, b->radius_l2);  // same noise, same decisions
+  // A file that is not TorchScript is an error, not a crash.
+  EXPECT_EQ(LoadTorchScript("components/smoothing/testdata/stats_reference.tsv", 2,
+                            c10::Device(c10::kCPU))
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(SamplerTest, SameSeedSameCountsAndStreamsAreIndependent) {
   auto f = MeanThreshold(0.5);
   SmoothingOptions options;

@@ -5,7 +5,8 @@
 //   BM_Certify/B         CertifyInput with n0 = 100, n = 10000, batch B: noise,
 //                        forwards, argmax, counting and the Clopper–Pearson bound
 //
-// BM_Certify reports `vs_bound` = its time / BM_PlainForwards' time (goal <= 1.10).
+// BM_Certify reports `vs_bound` = its fastest time / the fastest bound measured
+// beside it (goal <= 1.10).
 // Run: bazel run //components/smoothing:smoothing_benchmark
 #include <ATen/ATen.h>
 #include <benchmark/benchmark.h>
@@ -64,15 +65,17 @@ void BM_Certify(benchmark::State& state) {
   options.n = kN;
   options.batch_size = state.range(0);
   const at::Tensor x = at::rand({1, 28, 28});
-  double bound = 0, certify = 0;
+  // This machine's speed drifts between runs (shared cores), so the bound is
+  // re-measured next to every CERTIFY and the ratio compares the fastest of each.
+  double bound = 1e30, certify = 1e30;
   uint64_t id = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    bound += PlainForwardSeconds(options.batch_size);
+    bound = std::min(bound, PlainForwardSeconds(options.batch_size));
     state.ResumeTiming();
     const auto start = std::chrono::steady_clock::now();
     benchmark::DoNotOptimize(CertifyInput(*f, x, options, id++));
-    certify += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    certify = std::min(certify, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   state.counters["vs_bound"] = certify / bound;
   state.SetItemsProcessed(state.iterations() * (kN0 + kN));

@@ -39,7 +39,11 @@ absl::StatusOr<at::Tensor> AddGaussianNoise(const at::Tensor& x, double sigma, u
 #endif
   }
   at::Generator gen = MakeCpuGenerator(seed, stream);
-  return x + at::normal(0.0, sigma, x.sizes(), gen, x.options());
+  // One allocation: draw the noise in place, then add x (broadcasting x if it
+  // is an expanded view, as the smoothing sampler passes).
+  at::Tensor out = at::empty(x.sizes(), x.options().memory_format(at::MemoryFormat::Contiguous));
+  out.normal_(0.0, sigma, gen);
+  return out.add_(x);
 }
 
 }  // namespace warden::tensor

@@ -5,6 +5,7 @@
 //                           (the same 256 MiB as float32 tensors)
 //   BM_SafetensorsMap       Open + MapTensor (no copy) + one pass summing the data
 //   BM_MnistLoad            MNIST train split (60k images) to float tensors
+//   BM_AddGaussianNoise     noise for one smoothing batch (1000 x 28 x 28)
 //
 // Throughput is reported as bytes_per_second. Run:
 //   bazel run -c opt //components/tensor:tensor_benchmark
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "components/tensor/datasets.h"
+#include "components/tensor/random.h"
 #include "components/tensor/safetensors.h"
 #include "components/tensor/safetensors_torch.h"
 
@@ -99,6 +101,18 @@ void BM_MnistLoad(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 60000);
 }
 BENCHMARK(BM_MnistLoad)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Noise for one smoothing batch: 1000 noisy copies of a 28x28 image.
+void BM_AddGaussianNoise(benchmark::State& state) {
+  const at::Tensor x = at::rand({1, 1, 28, 28}).expand({1000, 1, 28, 28});
+  uint64_t stream = 0;
+  for (auto _ : state) {
+    absl::StatusOr<at::Tensor> noisy = AddGaussianNoise(x, 0.25, 1, stream++);
+    benchmark::DoNotOptimize(noisy->data_ptr());
+  }
+  state.SetItemsProcessed(state.iterations() * x.numel());
+}
+BENCHMARK(BM_AddGaussianNoise)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

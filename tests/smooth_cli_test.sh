@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# `warden smooth` end to end on real MNIST: certify writes the TSV, table and
+# plot; the same seed gives an identical TSV; bad input exits 2 with one line;
+# a short training run writes a model that certify then loads.
+set -u
+WARDEN="$TEST_SRCDIR/warden/tools/warden"
+dir="$TEST_TMPDIR"
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# sigma 0.5 on the sigma-0.25 model: counts are not all saturated, so seeds matter.
+common=(--n=500 --limit=6 --skip=1000 --batch=500 --notime --sigma=0.5)
+out=$("$WARDEN" smooth certify "${common[@]}" --seed=3 --out="$dir/a" 2>"$dir/a.err"); rc=$?
+[[ $rc -eq 0 ]] || fail "certify rc=$rc: $(cat "$dir/a.err")"
+grep -q "certified accuracy over 6 inputs" <<<"$out" || fail "no table: $out"
+grep -q "certify 6/6" "$dir/a.err" || fail "no progress on stderr"
+[[ $(head -1 "$dir/a.tsv") == $'idx\tlabel\tpredict\tradius\tcorrect\ttime' ]] || fail "TSV header"
+[[ $(wc -l < "$dir/a.tsv") -eq 7 ]] || fail "TSV rows: $(cat "$dir/a.tsv")"
+grep -q "<svg" "$dir/a.svg" || fail "no SVG plot"
+
+"$WARDEN" smooth certify "${common[@]}" --seed=3 --out="$dir/b" >/dev/null 2>&1
+cmp -s "$dir/a.tsv" "$dir/b.tsv" || fail "same seed gave different TSVs"
+"$WARDEN" smooth certify "${common[@]}" --seed=4 --out="$dir/c" >/dev/null 2>&1
+cmp -s "$dir/a.tsv" "$dir/c.tsv" && fail "different seeds gave identical TSVs"
+
+expect_error() {  # expect_error NAME PATTERN ARGS...
+  local name="$1" pattern="$2"; shift 2
+  local err rc
+  err=$("$WARDEN" smooth "$@" 2>&1 >/dev/null); rc=$?
+  [[ $rc -eq 2 ]] || fail "$name: rc=$rc (want 2): $err"
+  grep -q -- "$pattern" <<<"$err" || fail "$name: error '$err' lacks '$pattern'"
+  [[ $(grep -c . <<<"$err") -eq 1 ]] || fail "$name: error is not one line: $err"
+}
+expect_error "bad sigma" "sigma > 0" certify --sigma=-1 --out="$dir/x"
+expect_error "bad dataset" "unknown data set" certify --dataset=cifar10 --limit=1 --out="$dir/x"
+expect_error "missing model" "No such file" certify --model="$dir/none.safetensors" --out="$dir/x"
+expect_error "bad device" "unknown device" certify --device=tpu --out="$dir/x"
+expect_error "bad flag value" "expected an integer" certify --n=lots
+printf 'not a model' > "$dir/bad.safetensors"
+expect_error "malformed model" "invalid safetensors" certify --model="$dir/bad.safetensors" --out="$dir/x"
+
+"$WARDEN" smooth train --limit=512 --epochs=1 --batch=128 --sigma=0.5 --out="$dir/m.safetensors" \
+  >"$dir/train.out" 2>&1 || fail "train: $(tail -3 "$dir/train.out")"
+grep -q "<svg" "$dir/m.safetensors.svg" || fail "no training curve"
+"$WARDEN" smooth certify --model="$dir/m.safetensors" --sigma=0.5 "${common[@]}" --out="$dir/d" \
+  >/dev/null 2>"$dir/d.err" || fail "certify with trained model: $(cat "$dir/d.err")"
+grep -q "trained at sigma=0.25" "$dir/a.err" || fail "no note about the sigma mismatch"
+grep -q "trained at sigma=0.5" "$dir/d.err" && fail "sigma note printed for a matching model"
+exit $((failures > 0))
