@@ -23,6 +23,11 @@ cmp -s "$dir/a.tsv" "$dir/b.tsv" || fail "same seed gave different TSVs"
 "$WARDEN" smooth certify "${common[@]}" --seed=4 --out="$dir/c" >/dev/null 2>&1
 cmp -s "$dir/a.tsv" "$dir/c.tsv" && fail "different seeds gave identical TSVs"
 
+plot=$("$WARDEN" smooth plot "$dir/a.tsv" "$dir/c.tsv" --out="$dir/both.svg" 2>&1) || fail "plot: $plot"
+[[ $(grep -c "<polyline" "$dir/both.svg") -eq 2 ]] || fail "plot should draw two curves"
+grep -q "certified accuracy over 6 inputs" <<<"$plot" || fail "plot prints no table: $plot"
+printf 'idx\tlabel\tpredict\tradius\tcorrect\ttime\n1\t2\tx\n' > "$dir/bad.tsv"
+
 expect_error() {  # expect_error NAME PATTERN ARGS...
   local name="$1" pattern="$2"; shift 2
   local err rc
@@ -36,6 +41,8 @@ expect_error "bad dataset" "unknown data set" certify --dataset=cifar10 --limit=
 expect_error "missing model" "No such file" certify --model="$dir/none.safetensors" --out="$dir/x"
 expect_error "bad device" "unknown device" certify --device=tpu --out="$dir/x"
 expect_error "bad flag value" "expected an integer" certify --n=lots
+expect_error "malformed TSV" "line 2 is malformed" plot "$dir/bad.tsv" --out="$dir/x.svg"
+expect_error "missing TSV" "cannot open" plot "$dir/none.tsv" --out="$dir/x.svg"
 printf 'not a model' > "$dir/bad.safetensors"
 expect_error "malformed model" "invalid safetensors" certify --model="$dir/bad.safetensors" --out="$dir/x"
 

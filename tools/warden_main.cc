@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "components/smoothing/smooth_cli.h"
+#include "distributed/lazarus/lazarus_cli.h"
 #include "components/tensor/data_cli.h"
 #include "components/tensor/runtime.h"
 #include "components/tensor/tensor_cli.h"
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   warden::tensor::RegisterDataCommands(registry);
   warden::tensor::RegisterTensorCommands(registry);
   warden::smoothing::RegisterSmoothCommands(registry);
+  warden::lazarus::RegisterLazarusCommands(registry);
 
   registry.Add("", "demo", [] {
     return warden::cli::MakeDemoCommand({
@@ -26,6 +28,7 @@ int main(int argc, char** argv) {
         DemoStep{"data sets", warden::tensor::PrintDataStatus},
         DemoStep{"tensor layer", warden::tensor::RunTensorDemo},
         DemoStep{"randomized smoothing", warden::smoothing::RunSmoothingDemo},
+        DemoStep{"lazarus planner", warden::lazarus::RunLazarusDemo},
     });
   });
   return registry.Main(argc, argv, std::cout, std::cerr);

@@ -74,16 +74,20 @@ std::string RenderLinePlot(const std::vector<Series>& series, const LinePlotOpti
   double x_lo = options.x_min, x_hi = options.x_max, y_lo = options.y_min, y_hi = options.y_max;
   if (x_lo >= x_hi) DataRange(series, true, &x_lo, &x_hi);
   if (y_lo >= y_hi) DataRange(series, false, &y_lo, &y_hi);
-  const double left = 70, right = 160, top = 40, bottom = 55;
-  const double w = options.width - left - right, h = options.height - top - bottom;
+  size_t longest_label = 0;
+  for (const Series& line : series) longest_label = std::max(longest_label, line.label.size());
+  const double left = 70, top = 40, bottom = 55;
+  const double right = std::max(160.0, 7.0 * static_cast<double>(longest_label) + 50);
+  const double width = std::max<double>(options.width, left + right + 200);
+  const double w = width - left - right, h = options.height - top - bottom;
   auto px = [&](double x) { return left + (x - x_lo) / (x_hi - x_lo) * w; };
   auto py = [&](double y) { return top + h - (y - y_lo) / (y_hi - y_lo) * h; };
 
   std::ostringstream svg;
-  svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << options.width << "\" height=\""
+  svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\""
       << options.height << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
       << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-      << "<text x=\"" << options.width / 2 << "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">"
+      << "<text x=\"" << width / 2 << "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">"
       << Escape(options.title) << "</text>\n";
   for (double t : Ticks(x_lo, x_hi)) {
     svg << "<line x1=\"" << px(t) << "\" y1=\"" << top << "\" x2=\"" << px(t) << "\" y2=\""
@@ -107,13 +111,13 @@ std::string RenderLinePlot(const std::vector<Series>& series, const LinePlotOpti
     std::ostringstream points;
     const size_t n = std::min(line.x.size(), line.y.size());
     bool first = true;
-    double prev_y = 0;
+    double prev_x = 0;
     for (size_t i = 0; i < n; ++i) {
       if (!std::isfinite(line.x[i]) || !std::isfinite(line.y[i])) continue;
       const double x = std::clamp(line.x[i], x_lo, x_hi), y = std::clamp(line.y[i], y_lo, y_hi);
-      if (line.step && !first) points << px(x) << "," << py(prev_y) << " ";
+      if (line.step && !first) points << px(prev_x) << "," << py(y) << " ";
       points << px(x) << "," << py(y) << " ";
-      prev_y = y;
+      prev_x = x;
       first = false;
     }
     svg << "<polyline fill=\"none\" stroke=\"" << color << "\" stroke-width=\"2\" points=\""

@@ -13,7 +13,10 @@ struct Series {
   std::string label;
   std::vector<double> x;
   std::vector<double> y;  // same length as x; non-finite points are skipped
-  bool step = false;      // draw as a right-continuous step function
+  // Draw as a step function where y[i] holds on (x[i-1], x[i]] (matplotlib's
+  // "steps-pre"): right for survival curves such as certified accuracy, which
+  // drops just after each certified radius.
+  bool step = false;
 };
 
 struct LinePlotOptions {

@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "components/plot/svg_plot.h"
 #include "components/tensor/atomic_file.h"
 #include "components/tensor/datasets.h"
@@ -77,16 +80,32 @@ std::string AccuracyTable(const std::vector<CertifyRow>& rows) {
   return out;
 }
 
-std::string AccuracyPlot(const std::vector<CertifyRow>& rows, const std::string& title) {
+namespace {
+
+plot::Series AccuracyCurve(const std::string& label, const std::vector<CertifyRow>& rows,
+                           double max_radius) {
   std::vector<double> radii = {0.0};
   for (const CertifyRow& r : rows) {
     if (r.correct) radii.push_back(r.radius);
   }
   std::sort(radii.begin(), radii.end());
   radii.erase(std::unique(radii.begin(), radii.end()), radii.end());
-  const double max_radius = std::max(2.0, radii.back());
-  radii.push_back(max_radius);
-  plot::Series curve{"certified accuracy", radii, CertifiedAccuracy(rows, radii), /*step=*/true};
+  // Just past the largest certified radius the curve drops to 0.
+  radii.push_back(std::nextafter(radii.back(), max_radius + 1));
+  if (radii.back() < max_radius) radii.push_back(max_radius);
+  return {label, radii, CertifiedAccuracy(rows, radii), /*step=*/true};
+}
+
+}  // namespace
+
+std::string AccuracyPlot(const std::vector<std::pair<std::string, std::vector<CertifyRow>>>& runs,
+                         const std::string& title) {
+  double max_radius = 2.0;  // the report's last column, so runs are comparable
+  for (const auto& [label, rows] : runs) {
+    for (const CertifyRow& r : rows) max_radius = std::max(max_radius, r.radius);
+  }
+  std::vector<plot::Series> curves;
+  for (const auto& [label, rows] : runs) curves.push_back(AccuracyCurve(label, rows, max_radius));
   plot::LinePlotOptions options;
   options.title = title;
   options.x_label = "L2 radius";
@@ -95,7 +114,43 @@ std::string AccuracyPlot(const std::vector<CertifyRow>& rows, const std::string&
   options.x_max = max_radius;
   options.y_min = 0;
   options.y_max = 1;
-  return plot::RenderLinePlot({curve}, options);
+  return plot::RenderLinePlot(curves, options);
+}
+
+std::string AccuracyPlot(const std::vector<CertifyRow>& rows, const std::string& title) {
+  return AccuracyPlot({{"certified accuracy", rows}}, title);
+}
+
+absl::StatusOr<std::vector<CertifyRow>> ParseCertifyTsv(const std::string& text) {
+  std::vector<CertifyRow> rows;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    ++line_number;
+    if (line_number == 1) {
+      if (line != "idx\tlabel\tpredict\tradius\tcorrect\ttime") {
+        return absl::InvalidArgumentError("not a certify TSV: bad header");
+      }
+      continue;
+    }
+    std::vector<absl::string_view> f = absl::StrSplit(line, '\t');
+    CertifyRow row;
+    int correct = 0, predicted = 0;
+    if (f.size() != 6 || !absl::SimpleAtoi(f[0], &row.index) || !absl::SimpleAtoi(f[1], &row.label) ||
+        !absl::SimpleAtoi(f[2], &predicted) || !absl::SimpleAtod(f[3], &row.radius) ||
+        !absl::SimpleAtoi(f[4], &correct) || (correct != 0 && correct != 1) ||
+        !(std::isfinite(row.radius) && row.radius >= 0)) {
+      return absl::InvalidArgumentError(absl::StrCat("line ", line_number, " is malformed"));
+    }
+    row.predicted = predicted;
+    row.correct = correct == 1;
+    row.seconds = 0;
+    if (f[5] != "-" && !absl::SimpleAtod(f[5], &row.seconds)) {
+      return absl::InvalidArgumentError(absl::StrCat("line ", line_number, ": bad time"));
+    }
+    rows.push_back(row);
+  }
+  if (line_number == 0) return absl::InvalidArgumentError("not a certify TSV: empty");
+  return rows;
 }
 
 absl::Status WriteCertifyOutputs(const std::string& prefix, const std::vector<CertifyRow>& rows,

@@ -56,6 +56,14 @@ std::string AccuracyTable(const std::vector<CertifyRow>& rows);
 // SVG of certified accuracy against radius (a step curve over all radii seen).
 std::string AccuracyPlot(const std::vector<CertifyRow>& rows, const std::string& title);
 
+// The same for several runs (e.g. one per sigma) in one figure.
+std::string AccuracyPlot(const std::vector<std::pair<std::string, std::vector<CertifyRow>>>& runs,
+                         const std::string& title);
+
+// Parses a TSV written by CertifyTsv. InvalidArgument naming the line for a
+// wrong header, a wrong number of columns or a malformed number.
+absl::StatusOr<std::vector<CertifyRow>> ParseCertifyTsv(const std::string& text);
+
 // Writes <prefix>.tsv and <prefix>.svg atomically.
 absl::Status WriteCertifyOutputs(const std::string& prefix, const std::vector<CertifyRow>& rows,
                                  const std::string& title, bool with_time = true);

@@ -101,6 +101,22 @@ TEST_F(CertifyRunTest, EmbeddedModelCertifiesMnistDeterministically) {
   EXPECT_THAT(AccuracyTable(*a), HasSubstr("certified accuracy over 12 inputs"));
 }
 
+TEST(CertifyTsvTest, ParsesWhatItWritesAndRejectsGarbage) {
+  const std::vector<CertifyRow> rows = {{0, 7, 7, 0.5, true, 1.25}, {20, 3, -1, 0.0, false, 0.5}};
+  absl::StatusOr<std::vector<CertifyRow>> parsed = ParseCertifyTsv(CertifyTsv(rows));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->size(), 2u);
+  EXPECT_EQ((*parsed)[1].predicted, -1);
+  EXPECT_EQ((*parsed)[0].radius, 0.5);
+  EXPECT_EQ(CertifyTsv(*parsed), CertifyTsv(rows));
+  EXPECT_TRUE(ParseCertifyTsv(CertifyTsv(rows, false)).ok());
+  EXPECT_FALSE(ParseCertifyTsv("").ok());
+  EXPECT_FALSE(ParseCertifyTsv("a\tb\n").ok());
+  EXPECT_THAT(ParseCertifyTsv(CertifyTsv({}) + "1\t2\t3\t-0.5\t1\t-\n").status().message(),
+              HasSubstr("line 2"));
+  EXPECT_FALSE(ParseCertifyTsv(CertifyTsv({}) + "1\t2\t3\t0.5\t7\t-\n").ok());
+}
+
 TEST_F(CertifyRunTest, RejectsBadConfigs) {
   CertifyRunConfig config;
   config.limit = 0;

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -182,12 +183,47 @@ class CertifyCommand : public cli::Command {
   bool with_time_ = true;
 };
 
+class PlotCommand : public cli::Command {
+ public:
+  std::string Summary() const override {
+    return "plots certified accuracy vs radius of one or more certify TSVs in one SVG";
+  }
+  std::string ArgsUsage() const override { return "RUN.tsv..."; }
+  void DefineFlags(cli::FlagSet& flags) override {
+    flags.String("out", &out_, "SVG file to write");
+    flags.String("title", &title_, "plot title");
+  }
+  absl::Status Run(const std::vector<std::string>& args, std::ostream& out) override {
+    if (args.empty()) return absl::InvalidArgumentError("expected at least one TSV file");
+    std::vector<std::pair<std::string, std::vector<CertifyRow>>> runs;
+    for (const std::string& path : args) {
+      std::ifstream in(path);
+      if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+      const std::string text((std::istreambuf_iterator<char>(in)), {});
+      absl::StatusOr<std::vector<CertifyRow>> rows = ParseCertifyTsv(text);
+      if (!rows.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", rows.status().message()));
+      out << path << ": " << AccuracyTable(*rows);
+      std::string label = path.substr(path.rfind('/') + 1);
+      runs.emplace_back(label.substr(0, label.rfind('.')), std::move(*rows));
+    }
+    const std::string svg = AccuracyPlot(runs, title_);
+    if (absl::Status s = tensor::WriteFileAtomically(out_, {{svg.data(), svg.size()}}); !s.ok()) return s;
+    out << "wrote " << out_ << "\n";
+    return absl::OkStatus();
+  }
+
+ private:
+  std::string out_ = "certified_accuracy.svg";
+  std::string title_ = "certified accuracy";
+};
+
 }  // namespace
 
 void RegisterSmoothCommands(cli::CommandRegistry& registry) {
   registry.AddGroup("smooth", "randomized smoothing: Gaussian-noise training and certification");
   registry.Add("smooth", "train", [] { return std::make_unique<TrainCommand>(); });
   registry.Add("smooth", "certify", [] { return std::make_unique<CertifyCommand>(); });
+  registry.Add("smooth", "plot", [] { return std::make_unique<PlotCommand>(); });
 }
 
 absl::Status RunSmoothingDemo(std::ostream& out) {

@@ -222,9 +222,17 @@ TEST(DispatcherTest, ConservesTokensAndBalancesWithinOneTokenPerReplica) {
       }
       EXPECT_EQ(received_total, t);
     }
-    // All-to-all splits are consistent: what i sends to j is what j receives from i.
+    // All-to-all splits are consistent: what i sends to j is what j receives
+    // from i, and each rank's own view (PlanRankDispatch) agrees with the plan.
+    const DispatchCapacities caps = *ComputeCapacities(replicas, tokens);
     for (int i = 0; i < ranks; ++i) {
-      for (int j = 0; j < ranks; ++j) EXPECT_EQ(plan->SendCounts(i)[j], plan->ReceiveCounts(j)[i]);
+      const RankDispatch mine = PlanRankDispatch(caps, tokens, i);
+      EXPECT_EQ(mine.SendSplits(ranks, i), plan->SendCounts(i));
+      EXPECT_EQ(mine.ReceiveSplits(ranks, i), plan->ReceiveCounts(i));
+      for (int j = 0; j < ranks; ++j) {
+        const RankDispatch theirs = PlanRankDispatch(caps, tokens, j);
+        EXPECT_EQ(mine.SendSplits(ranks, i)[j], theirs.ReceiveSplits(ranks, j)[i]);
+      }
     }
   }
   EXPECT_FALSE(PlanDispatch({{0, 0}}, {{5, 0}}).ok());  // tokens but no replica
