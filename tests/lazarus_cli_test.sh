@@ -34,6 +34,17 @@ text=$("$WARDEN" lazarus plan --nodes 5 --slots 3 --replicas 2,3,4,6)
 grep -q "P(recovery) by failed nodes" <<<"$text" || fail "no table"
 grep -q "exhaustive search" <<<"$text" || fail "no search summary"
 
+sim=$("$WARDEN" lazarus simulate --model gpt-s --seeds 2 --out "$TEST_TMPDIR/sim" 2>&1) || fail "simulate: $sim"
+grep -q "^Lazarus" <<<"$sim" || fail "simulate table: $sim"
+grep -q "<polyline" "$TEST_TMPDIR/sim.svg" || fail "simulate plot"
+printf 'time_s,failures,joins\n60,1,0\n' > "$TEST_TMPDIR/trace.csv"
+"$WARDEN" lazarus simulate --trace csv --csv "$TEST_TMPDIR/trace.csv" --seeds 1 --out "$TEST_TMPDIR/csv" \
+  >/dev/null 2>&1 || fail "csv replay"
+for bad in "--model gpt-xl" "--trace weekly" "--seeds 0" "--trace csv --csv /nonexistent.csv"; do
+  "$WARDEN" lazarus simulate $bad --out "$TEST_TMPDIR/x" >/dev/null 2>&1
+  [[ $? -eq 2 ]] || fail "simulate $bad should exit 2"
+done
+
 expect_error() {  # expect_error PATTERN ARGS...
   local pattern="$1"; shift
   local err rc

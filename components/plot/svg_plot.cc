@@ -28,7 +28,12 @@ std::string Escape(const std::string& text) {
 
 std::string Num(double v) {
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.4g", v);
+  // Whole numbers print in full (60000, not 6e+04); others with 4 significant digits.
+  if (std::fabs(v) >= 1e4 && std::fabs(v) < 1e15 && v == std::floor(v)) {
+    std::snprintf(buf, sizeof(buf), "%.0f", v);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.4g", v);
+  }
   return buf;
 }
 

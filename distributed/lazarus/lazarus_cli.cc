@@ -1,5 +1,6 @@
 #include "distributed/lazarus/lazarus_cli.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +15,9 @@
 #include "distributed/lazarus/allocation.h"
 #include "distributed/lazarus/placement.h"
 #include "distributed/lazarus/recovery.h"
+#include "distributed/lazarus/sim_study.h"
+#include "distributed/lazarus/trace.h"
+#include "components/tensor/atomic_file.h"
 
 namespace warden::lazarus {
 namespace {
@@ -174,11 +178,103 @@ class PlanCommand : public cli::Command {
   PlanConfig config_;
 };
 
+struct SimulateConfig {
+  std::string model = "gpt-l";
+  std::string trace = "controlled";  // controlled, burst, spot, csv
+  int64_t nodes = 10;
+  double interval_min = 5;
+  int64_t burst = 2;
+  double horizon_min = 30;
+  int64_t seeds = 10;
+  std::string csv;
+  int64_t cap = 10;
+  double preempt_per_hour = 0.25;
+  double grant_per_hour = 0.5;
+  std::string out = "lazarus_sim";
+};
+
+absl::Status RunSimulation(const SimulateConfig& config, std::ostream& out) {
+  SimModel model;
+  if (config.model == "gpt-l") {
+    model = GptLarge();
+  } else if (config.model == "gpt-s") {
+    model = GptSmall();
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat("unknown --model \"", config.model, "\" (gpt-s or gpt-l)"));
+  }
+  if (config.nodes < 1 || config.nodes > 4096 || config.seeds < 1 || config.horizon_min <= 0 ||
+      config.interval_min <= 0) {
+    return absl::InvalidArgumentError("need 1 <= --nodes <= 4096, --seeds >= 1, positive times");
+  }
+  const int nodes = static_cast<int>(config.nodes);
+  const double horizon_s = config.horizon_min * 60;
+  std::function<absl::StatusOr<FailureTrace>(uint64_t)> make_trace;
+  if (config.trace == "controlled") {
+    make_trace = [=](uint64_t) { return ControlledTrace(nodes, config.interval_min * 60, horizon_s); };
+  } else if (config.trace == "burst") {
+    make_trace = [=](uint64_t) {
+      return BurstTrace(nodes, static_cast<int>(config.burst), config.interval_min * 60, horizon_s);
+    };
+  } else if (config.trace == "spot") {
+    SpotModel spot;
+    spot.preempt_per_hour = config.preempt_per_hour;
+    spot.grant_per_hour = config.grant_per_hour;
+    make_trace = [=](uint64_t seed) { return SpotTrace(nodes, spot, horizon_s, seed); };
+  } else if (config.trace == "csv") {
+    absl::StatusOr<FailureTrace> replay = LoadCsvTrace(config.csv, nodes, static_cast<int>(config.cap), 120);
+    if (!replay.ok()) return replay.status();
+    make_trace = [replay](uint64_t) { return replay; };
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown --trace \"", config.trace, "\" (controlled, burst, spot or csv)"));
+  }
+  absl::StatusOr<StudyResult> study = RunStudy(model, make_trace, horizon_s, static_cast<int>(config.seeds));
+  if (!study.ok()) return study.status();
+  const std::string title = absl::StrFormat("%s, %s trace, %d nodes, %d seeds", model.name, config.trace,
+                                            nodes, config.seeds);
+  const std::string svg = StudyPlot(*study, title);
+  if (absl::Status s = tensor::WriteFileAtomically(config.out + ".svg", {{svg.data(), svg.size()}}); !s.ok()) {
+    return s;
+  }
+  out << title << ", " << config.horizon_min << " min\n" << StudyTable(*study)
+      << "wrote " << config.out << ".svg\n";
+  return absl::OkStatus();
+}
+
+class SimulateCommand : public cli::Command {
+ public:
+  std::string Summary() const override {
+    return "simulates Lazarus vs DeepSpeed-MoE (DS, DS(FT)) under failure traces";
+  }
+  void DefineFlags(cli::FlagSet& flags) override {
+    flags.String("model", &config_.model, "gpt-s or gpt-l (the paper's §6 setup)");
+    flags.String("trace", &config_.trace, "controlled, burst, spot or csv");
+    flags.Int("nodes", &config_.nodes, "GPUs (each its own failure domain)");
+    flags.Double("interval_min", &config_.interval_min, "minutes between failures (controlled, burst)");
+    flags.Int("burst", &config_.burst, "nodes per burst");
+    flags.Double("horizon_min", &config_.horizon_min, "simulated minutes");
+    flags.Int("seeds", &config_.seeds, "seeds (failed nodes, spot traces)");
+    flags.String("csv", &config_.csv, "trace file for --trace=csv: time_s,failures,joins per line");
+    flags.Int("cap", &config_.cap, "cluster size cap for --trace=csv");
+    flags.Double("preempt", &config_.preempt_per_hour, "spot: preemption probability per node-hour");
+    flags.Double("grant", &config_.grant_per_hour, "spot: grant probability per missing node-hour");
+    flags.String("out", &config_.out, "writes OUT.svg (samples over time)");
+  }
+  absl::Status Run(const std::vector<std::string>& args, std::ostream& out) override {
+    if (!args.empty()) return absl::InvalidArgumentError("simulate takes no arguments");
+    return RunSimulation(config_, out);
+  }
+
+ private:
+  SimulateConfig config_;
+};
+
 }  // namespace
 
 void RegisterLazarusCommands(cli::CommandRegistry& registry) {
-  registry.AddGroup("lazarus", "Lazarus: resilient MoE training (planner)");
+  registry.AddGroup("lazarus", "Lazarus: resilient MoE training (planner and simulator)");
   registry.Add("lazarus", "plan", [] { return std::make_unique<PlanCommand>(); });
+  registry.Add("lazarus", "simulate", [] { return std::make_unique<SimulateCommand>(); });
 }
 
 absl::Status RunLazarusDemo(std::ostream& out) {
