@@ -27,15 +27,9 @@ class ForwardClassifier : public BaseClassifier {
       : forward_(std::move(forward)), num_classes_(num_classes), device_(device) {}
 
   absl::StatusOr<at::Tensor> Logits(const at::Tensor& batch) override {
-    at::Tensor logits;
-    try {
-      logits = forward_(batch);
-    } catch (const c10::Error& e) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("base classifier failed on a batch of shape [", c10::Join(", ", batch.sizes()),
-                       "]: ", e.what_without_backtrace()));
-    }
-    if (absl::Status s = CheckLogits(logits, batch.size(0), num_classes_); !s.ok()) return s;
+    absl::StatusOr<at::Tensor> logits = CallForward(forward_, batch, "base classifier");
+    if (!logits.ok()) return logits;
+    if (absl::Status s = CheckLogits(*logits, batch.size(0), num_classes_); !s.ok()) return s;
     return logits;
   }
   int64_t num_classes() const override { return num_classes_; }
@@ -48,6 +42,17 @@ class ForwardClassifier : public BaseClassifier {
 };
 
 }  // namespace
+
+absl::StatusOr<at::Tensor> CallForward(const std::function<at::Tensor(const at::Tensor&)>& forward,
+                                       const at::Tensor& batch, const char* what) {
+  try {
+    return forward(batch);
+  } catch (const c10::Error& e) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " failed on a batch of shape [",
+                                                   c10::Join(", ", batch.sizes()), "]: ",
+                                                   e.what_without_backtrace()));
+  }
+}
 
 std::unique_ptr<BaseClassifier> WrapForward(std::function<at::Tensor(const at::Tensor&)> forward,
                                             int64_t num_classes, c10::Device device) {

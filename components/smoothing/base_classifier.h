@@ -25,6 +25,11 @@ class BaseClassifier {
   virtual c10::Device device() const = 0;
 };
 
+// Calls `forward` on `batch`, turning a c10::Error (bad shapes inside the model)
+// into InvalidArgument that names `what` and the batch's shape.
+absl::StatusOr<at::Tensor> CallForward(const std::function<at::Tensor(const at::Tensor&)>& forward,
+                                       const at::Tensor& batch, const char* what);
+
 // Wraps an in-process forward function (e.g. a torch::nn module's forward).
 std::unique_ptr<BaseClassifier> WrapForward(std::function<at::Tensor(const at::Tensor&)> forward,
                                             int64_t num_classes, c10::Device device);

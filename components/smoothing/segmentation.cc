@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "components/smoothing/base_classifier.h"
 #include "components/smoothing/stats_core.h"
 #include "components/tensor/random.h"
 #include "components/tensor/seed.h"
@@ -21,12 +22,9 @@ class ForwardSegmenter : public Segmenter {
       : forward_(std::move(forward)), num_classes_(num_classes), device_(device) {}
 
   absl::StatusOr<at::Tensor> Logits(const at::Tensor& batch) override {
-    at::Tensor logits;
-    try {
-      logits = forward_(batch);
-    } catch (const c10::Error& e) {
-      return absl::InvalidArgumentError(absl::StrCat("segmenter failed: ", e.what_without_backtrace()));
-    }
+    absl::StatusOr<at::Tensor> result = CallForward(forward_, batch, "segmenter");
+    if (!result.ok()) return result;
+    const at::Tensor& logits = *result;
     if (logits.dim() != 4 || logits.size(0) != batch.size(0) || logits.size(1) != num_classes_ ||
         logits.size(2) != batch.size(2) || logits.size(3) != batch.size(3)) {
       return absl::InvalidArgumentError(absl::StrCat(
