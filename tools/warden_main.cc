@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 
+#include "components/clip/clip_cli.h"
 #include "components/smoothing/smooth_cli.h"
 #include "distributed/lazarus/lazarus_cli.h"
 #include "components/tensor/data_cli.h"
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   warden::tensor::RegisterTensorCommands(registry);
   warden::smoothing::RegisterSmoothCommands(registry);
   warden::lazarus::RegisterLazarusCommands(registry);
+  warden::clip::RegisterClipCommands(registry);
 
   registry.Add("", "demo", [] {
     return warden::cli::MakeDemoCommand({
