@@ -67,7 +67,10 @@ expect_error() {  # expect_error PATTERN ARGS...
   [[ $rc -eq 2 ]] || fail "$*: rc=$rc (want 2): $err"
   grep -q -- "$pattern" <<<"$err" || fail "$*: '$err' lacks '$pattern'"
 }
-expect_error "clip_weights is required" hello
+# Without --clip_weights: the committed default encoder, found through runfiles.
+"$WARDEN" clip encode --out="$TEST_TMPDIR/d.safetensors" "a photo of" >/dev/null 2>&1 || fail "default encoder"
+"$WARDEN" tensor inspect --json "$TEST_TMPDIR/d.safetensors" | grep -q '"name":"pooled","shape":\[1,256\]' \
+  || fail "default encoder output"
 expect_error "config.json: cannot open" --clip_weights=/nonexistent hello
 python3 -c "import json; d=json.load(open('$dir/config.json')); d['hidden_size']=16; json.dump(d, open('$dir/config.json','w'))"
 expect_error "expected \[49408, 16\]" --clip_weights="$dir" hello

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
         DemoStep{"tensor layer", warden::tensor::RunTensorDemo},
         DemoStep{"randomized smoothing", warden::smoothing::RunSmoothingDemo},
         DemoStep{"lazarus planner", warden::lazarus::RunLazarusDemo},
+        DemoStep{"clip text encoder", warden::clip::RunClipDemo},
     });
   });
   return registry.Main(argc, argv, std::cout, std::cerr);

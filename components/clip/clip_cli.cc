@@ -1,5 +1,6 @@
 #include "components/clip/clip_cli.h"
 
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -9,13 +10,29 @@
 #include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "components/clip/pretrain.h"
 #include "components/clip/text_model.h"
+#include "components/plot/svg_plot.h"
+#include "components/tensor/atomic_file.h"
+#include "tools/cli/runfiles.h"
 #include "components/clip/vocab.h"
 #include "components/tensor/safetensors_torch.h"
 
 namespace warden::clip {
 namespace {
+
+// The model at --clip_weights, or the committed default encoder.
+absl::StatusOr<ClipTextModel> LoadTextEncoder(const std::string& weights) {
+  if (!weights.empty()) return LoadHfClipText(weights);
+  const std::string found = cli::FindRunfile(kDefaultTextEncoder);
+  if (found.empty()) {
+    return absl::NotFoundError(absl::StrCat("the default text encoder (", kDefaultTextEncoder,
+                                            ") is not beside this binary: pass --clip_weights"));
+  }
+  return LoadHfClipText(found);
+}
 
 class TokenizeCommand : public cli::Command {
  public:
@@ -60,7 +77,8 @@ class EncodeCommand : public cli::Command {
   }
   std::string ArgsUsage() const override { return "TEXT..."; }
   void DefineFlags(cli::FlagSet& flags) override {
-    flags.String("clip_weights", &weights_, "HF CLIPTextModel folder (config.json + model.safetensors)");
+    flags.String("clip_weights", &weights_,
+                 "HF CLIPTextModel folder (config.json + model.safetensors); default: the embedded encoder");
     flags.String("out", &out_, "safetensors file to write");
     flags.Bool("all_layers", &all_layers_, "also write every layer's residual stream");
     flags.Bool("pad_to_longest", &pad_to_longest_, "pad to the longest prompt (ItD) instead of 77 (SD)");
@@ -68,14 +86,9 @@ class EncodeCommand : public cli::Command {
   }
   absl::Status Run(const std::vector<std::string>& args, std::ostream& out) override {
     if (args.empty()) return absl::InvalidArgumentError("expected at least one TEXT");
-    if (weights_.empty()) {
-      return absl::InvalidArgumentError(
-          "--clip_weights is required: a folder with config.json and model.safetensors "
-          "(e.g. the text_encoder/ folder of Stable Diffusion 1.x)");
-    }
     absl::StatusOr<std::unique_ptr<ClipTokenizer>> tokenizer = LoadClipTokenizer();
     if (!tokenizer.ok()) return tokenizer.status();
-    absl::StatusOr<ClipTextModel> model = LoadHfClipText(weights_);
+    absl::StatusOr<ClipTextModel> model = LoadTextEncoder(weights_);
     if (!model.ok()) return model.status();
     const int context = static_cast<int>(std::min<int64_t>(kContextLength, (*model)->config().max_position_embeddings));
     const TokenBatch batch = TokenizeBatch(**tokenizer, args, pad_to_longest_ ? Padding::kToLongest : Padding::kToContext, context);
@@ -120,12 +133,105 @@ class EncodeCommand : public cli::Command {
   bool json_ = false;
 };
 
+class PretrainCommand : public cli::Command {
+ public:
+  std::string Summary() const override {
+    return "pre-trains a compact CLIP text encoder (next-token) on the offline prompt corpora";
+  }
+  void DefineFlags(cli::FlagSet& flags) override {
+    flags.Int("layers", &config_.layers, "transformer layers");
+    flags.Int("width", &config_.width, "hidden size");
+    flags.Int("heads", &config_.heads, "attention heads");
+    flags.Int("intermediate", &config_.intermediate, "MLP width");
+    flags.Int("batch", &config_.batch, "prompts per step");
+    flags.Double("lr", &config_.learning_rate, "AdamW learning rate");
+    flags.Double("minutes", &config_.minutes, "training time budget");
+    flags.Int("steps", &config_.max_steps, "stop after this many steps (overrides --minutes)");
+    flags.Int("negatives", &config_.negatives, "random negatives in the sampled softmax");
+    flags.Int("seed", &seed_, "seed for corpus order, initialization and sampling");
+    flags.String("out", &out_, "output folder (HF layout: config.json + model.safetensors, F16)");
+  }
+  absl::Status Run(const std::vector<std::string>& args, std::ostream& out) override {
+    if (!args.empty()) return absl::InvalidArgumentError("pretrain takes no arguments");
+    config_.seed = static_cast<uint64_t>(seed_);
+    ClipTextConfig model_config = PretrainModelConfig(config_);
+    if (absl::Status s = model_config.Validate(); !s.ok()) return s;
+    absl::StatusOr<std::unique_ptr<ClipTokenizer>> tokenizer = LoadClipTokenizer();
+    if (!tokenizer.ok()) return tokenizer.status();
+    absl::StatusOr<std::vector<std::string>> corpus = PretrainCorpus(config_.seed);
+    if (!corpus.ok()) return corpus.status();
+    torch::manual_seed(seed_);
+    ClipTextModel model(model_config);
+    absl::StatusOr<PretrainReport> report = PretrainNextToken(
+        model, **tokenizer, *corpus, config_, [](int64_t step, double loss, double seconds) {
+          std::fprintf(stderr, "\rstep %6lld  loss %.4f  %6.0f s", static_cast<long long>(step), loss, seconds);
+          std::fflush(stderr);
+        });
+    std::fprintf(stderr, "\n");
+    if (!report.ok()) return report.status();
+    const nlohmann::json summary = {
+        {"command", "warden clip pretrain --layers=" + std::to_string(config_.layers) +
+                        " --width=" + std::to_string(config_.width) + " --heads=" +
+                        std::to_string(config_.heads) + " --minutes=" + std::to_string(config_.minutes) +
+                        " --seed=" + std::to_string(seed_)},
+        {"steps", report->steps_done},
+        {"tokens_seen", report->tokens_seen},
+        {"train_prompts", report->train_prompts},
+        {"heldout_prompts", report->heldout_prompts},
+        {"heldout_next_token_top1", report->heldout_accuracy},
+        {"heldout_next_token_top5", report->heldout_top5},
+        {"unigram_baseline_top1", report->unigram_accuracy},
+        {"seconds", report->seconds}};
+    if (absl::Status s = SaveHfClipText(model, out_, {{"warden.pretrain", summary.dump()}}, /*half=*/true);
+        !s.ok()) {
+      return s;
+    }
+    plot::LinePlotOptions options;
+    options.title = "CLIP text encoder pre-training (next token, sampled softmax)";
+    options.x_label = "step";
+    options.y_label = "training loss (EMA)";
+    const std::string svg = plot::RenderLinePlot({{"loss", report->steps, report->losses}}, options);
+    if (absl::Status s = tensor::WriteFileAtomically(out_ + "/pretrain_loss.svg", {{svg.data(), svg.size()}});
+        !s.ok()) {
+      return s;
+    }
+    out << summary.dump(2) << "\nwrote " << out_ << "\n";
+    return absl::OkStatus();
+  }
+
+ private:
+  PretrainConfig config_;
+  int64_t seed_ = 0;
+  std::string out_ = "clip-text-pretrained";
+};
+
 }  // namespace
+
+absl::Status RunClipDemo(std::ostream& out) {
+  absl::StatusOr<std::unique_ptr<ClipTokenizer>> tokenizer = LoadClipTokenizer();
+  if (!tokenizer.ok()) return tokenizer.status();
+  const std::string prompt = "a photo of an astronaut riding a horse";
+  out << "\"" << prompt << "\" -> " << absl::StrJoin((*tokenizer)->EncodeWithMarkers(prompt), " ") << "\n";
+  absl::StatusOr<ClipTextModel> model = LoadTextEncoder("");
+  if (!model.ok()) return model.status();
+  const ClipTextConfig& c = (*model)->config();
+  out << "default text encoder: " << c.num_hidden_layers << " layers, width " << c.hidden_size
+      << ", CLIP vocabulary (" << c.vocab_size << " tokens)\n";
+  for (const char* start : {"a painting in the style of", "a photo of", "the state of the"}) {
+    out << "  next after \"" << start << "\":";
+    for (const auto& [token, p] : PredictNextTokens(*model, **tokenizer, start, 5)) {
+      out << absl::StrFormat(" %s (%.2f)", token, p);
+    }
+    out << "\n";
+  }
+  return absl::OkStatus();
+}
 
 void RegisterClipCommands(cli::CommandRegistry& registry) {
   registry.AddGroup("clip", "CLIP's text stack: BPE tokenizer and text transformer");
   registry.Add("clip", "tokenize", [] { return std::make_unique<TokenizeCommand>(); });
   registry.Add("clip", "encode", [] { return std::make_unique<EncodeCommand>(); });
+  registry.Add("clip", "pretrain", [] { return std::make_unique<PretrainCommand>(); });
 }
 
 }  // namespace warden::clip

@@ -129,6 +129,13 @@ ClipTextModelImpl::ClipTextModelImpl(const ClipTextConfig& config) : config_(con
   final_layer_norm_ = register_module(
       "final_layer_norm",
       torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.hidden_size}).eps(config.layer_norm_eps)));
+  // Hugging Face's CLIP initialization for the embeddings (std 0.02): with
+  // torch's default N(0, 1), tied next-token logits start at ±200.
+  {
+    torch::NoGradGuard no_grad;
+    token_embedding_->weight.normal_(0.0, 0.02);
+    position_embedding_->weight.normal_(0.0, 0.01);
+  }
   if (config.projection_dim > 0) {
     text_projection_ = register_module(
         "text_projection",
@@ -236,7 +243,7 @@ absl::StatusOr<ClipTextModel> LoadHfClipText(const std::string& dir) {
 }
 
 absl::Status SaveHfClipText(ClipTextModel& model, const std::string& dir,
-                            const std::map<std::string, std::string>& metadata) {
+                            const std::map<std::string, std::string>& metadata, bool half) {
   ::mkdir(dir.c_str(), 0755);
   const std::string config = model->config().ToJson().dump(2) + "\n";
   if (absl::Status s = tensor::WriteFileAtomically(dir + "/config.json", {{config.data(), config.size()}});
@@ -244,7 +251,9 @@ absl::Status SaveHfClipText(ClipTextModel& model, const std::string& dir,
     return s;
   }
   tensor::NamedTensors tensors;
-  for (auto& [key, value] : HfStateDict(model)) tensors.emplace_back(key, value.detach());
+  for (auto& [key, value] : HfStateDict(model)) {
+    tensors.emplace_back(key, half ? value.detach().to(at::kHalf) : value.detach());
+  }
   std::map<std::string, std::string> meta = metadata;
   meta["format"] = "pt";
   return tensor::SaveSafetensors(dir + "/model.safetensors", tensors, meta);

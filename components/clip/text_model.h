@@ -100,9 +100,10 @@ std::vector<std::pair<std::string, at::Tensor>> HfStateDict(ClipTextModel& model
 // naming the key; "text_model.embeddings.position_ids" is ignored.
 absl::StatusOr<ClipTextModel> LoadHfClipText(const std::string& dir);
 
-// Writes `dir`/config.json and `dir`/model.safetensors (F32), atomically each.
+// Writes `dir`/config.json and `dir`/model.safetensors (F32, or F16 with
+// `half`), atomically each.
 absl::Status SaveHfClipText(ClipTextModel& model, const std::string& dir,
-                            const std::map<std::string, std::string>& metadata = {});
+                            const std::map<std::string, std::string>& metadata = {}, bool half = false);
 
 }  // namespace warden::clip
 

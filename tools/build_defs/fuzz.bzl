@@ -11,6 +11,24 @@ fails on any crash, sanitizer report or timeout. For a long run:
   bazel-bin/components/tensor/fuzz/safetensors_fuzzer /tmp/corpus -max_total_time=3600
 """
 
+# Debian's Abseil libraries behind absl::Status/StatusOr and StrCat, for fuzzers
+# of code that returns Status.
+ABSL_STATUS_LINKOPTS = [
+    "-labsl_statusor",
+    "-labsl_status",
+    "-labsl_cord",
+    "-labsl_cord_internal",
+    "-labsl_cordz_info",
+    "-labsl_cordz_handle",
+    "-labsl_cordz_functions",
+    "-labsl_str_format_internal",
+    "-labsl_strings",
+    "-labsl_strings_internal",
+    "-labsl_int128",
+    "-labsl_raw_logging_internal",
+    "-labsl_throw_delegate",
+]
+
 def cc_fuzz_test(name, fuzzer_src, srcs, hdrs, corpus, linkopts = [], smoke_seconds = 20):
     """Defines <name> (the fuzzer binary) and <name>_smoke_test.
 
