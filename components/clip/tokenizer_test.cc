@@ -76,7 +76,8 @@ TEST(ClipTokenizerTest, DecodeRoundTripsWhereClipDoes) {
 }
 
 TEST(ClipTokenizerTest, InvalidUtf8IsDefinedNotFatal) {
-  const std::string bad = std::string("ok \xff\xfe \xe2\x82 end \xc0\xaf", 17);
+  static constexpr char kBad[] = "ok \xff\xfe \xe2\x82 end \xc0\xaf";
+  const std::string bad(kBad, sizeof(kBad) - 1);
   const std::vector<int> ids = Tokenizer().Encode(bad);
   EXPECT_FALSE(ids.empty());
   EXPECT_EQ(Tokenizer().Encode(bad), ids);  // deterministic
