@@ -1,0 +1,174 @@
+#include "components/sae/sae.h"
+
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "components/tensor/safetensors.h"
+#include "components/tensor/safetensors_torch.h"
+
+namespace warden::sae {
+
+TopKSaeImpl::TopKSaeImpl(const SaeConfig& config) : config_(config) {
+  const int64_t n = config.n_latents, d = config.d_model;
+  // nn.Linear's default (Kaiming-uniform, bound 1/sqrt(d)), then the tied init
+  // of the spec: decoder = encoder rows, normalised.
+  const double bound = 1.0 / std::sqrt(static_cast<double>(d));
+  w_enc = register_parameter("w_enc", torch::empty({n, d}).uniform_(-bound, bound));
+  w_dec = register_parameter("w_dec", w_enc.detach().clone());
+  b_pre = register_parameter("b_pre", torch::zeros({d}));
+  b_lat = register_parameter("b_lat", torch::zeros({n}));
+  steps_since_fired = torch::zeros({n}, torch::kLong);
+  ConstrainDecoder();
+}
+
+TopKSaeImpl::Encoded TopKSaeImpl::Encode(const at::Tensor& h) {
+  Encoded e;
+  e.pre = at::matmul(h - b_pre, w_enc.t()) + b_lat;
+  auto top = e.pre.topk(std::min(config_.k, config_.n_latents), 1);
+  e.values = at::relu(std::get<0>(top));
+  e.indices = std::get<1>(top);
+  return e;
+}
+
+at::Tensor TopKSaeImpl::Decode(const at::Tensor& values, const at::Tensor& indices, bool add_bias) {
+  const int64_t n = values.size(0), k = values.size(1);
+  const at::Tensor rows = w_dec.index_select(0, indices.reshape({-1})).view({n, k, -1});
+  at::Tensor out = (rows * values.unsqueeze(-1)).sum(1);
+  return add_bias ? out + b_pre : out;
+}
+
+at::Tensor TopKSaeImpl::DenseCode(const Encoded& e) const {
+  return at::zeros({e.values.size(0), config_.n_latents}, e.values.options())
+      .scatter(1, e.indices, e.values);
+}
+
+void TopKSaeImpl::ConstrainDecoder() {
+  torch::NoGradGuard no_grad;
+  w_dec.div_(w_dec.norm(2, 1, /*keepdim=*/true).clamp_min(1e-12));
+  if (w_dec.grad().defined()) {
+    at::Tensor g = w_dec.mutable_grad();
+    g.sub_((g * w_dec).sum(1, /*keepdim=*/true) * w_dec);
+  }
+}
+
+at::Tensor GeometricMedian(const at::Tensor& x) {
+  at::Tensor median = x.mean(0);
+  for (int i = 0; i < 100; ++i) {
+    const at::Tensor weights = 1.0 / (x - median).norm(2, 1).clamp_min(1e-6);
+    const at::Tensor next = (weights.unsqueeze(1) * x).sum(0) / weights.sum();
+    const double moved = (next - median).norm().item<double>();
+    median = next;
+    if (moved < 1e-6) break;
+  }
+  return median;
+}
+
+StepLosses TrainStep(TopKSae& sae, torch::optim::Optimizer& optimizer, const at::Tensor& h,
+                     double mse_scale) {
+  const SaeConfig& c = sae->config();
+  auto e = sae->Encode(h);
+  const at::Tensor recon = sae->Decode(e.values, e.indices);
+  const at::Tensor mse = (recon - h).pow(2).mean();
+  at::Tensor loss = mse_scale * mse;
+  StepLosses out;
+  // Dead latents: no kept value above the threshold for dead_steps steps.
+  {
+    torch::NoGradGuard no_grad;
+    at::Tensor fired = at::zeros({c.n_latents}, at::kBool);
+    fired.index_put_({e.indices.masked_select(e.values > c.fire_threshold)}, true);
+    sae->steps_since_fired.add_(1).masked_fill_(fired, 0);
+  }
+  const at::Tensor dead = sae->steps_since_fired > c.dead_steps;
+  out.dead = dead.sum().item<int64_t>();
+  if (out.dead > 0 && c.auxk > 0) {
+    // AuxK: the dead latents' top pre-activations model the residual.
+    const at::Tensor masked = e.pre.masked_fill(dead.logical_not().unsqueeze(0), -1e30);
+    auto top = masked.topk(std::min<int64_t>(c.auxk, out.dead), 1);
+    const at::Tensor aux_values = at::relu(std::get<0>(top));
+    const at::Tensor aux_recon = sae->Decode(aux_values, std::get<1>(top), /*add_bias=*/false);
+    // The spec's NMSE(auxk_recon + b_pre, h − ĥ + b_pre): the same numbers
+    // without the shared b_pre on both sides.
+    const at::Tensor residual = h - recon.detach();
+    const at::Tensor nmse = (aux_recon - residual).pow(2).mean() /
+                            (residual.mean(0, true) - residual).pow(2).mean().clamp_min(1e-12);
+    loss = loss + c.auxk_coef * nmse;
+    out.auxk = nmse.item<double>();
+  }
+  optimizer.zero_grad();
+  loss.backward();
+  sae->ConstrainDecoder();
+  optimizer.step();
+  {
+    torch::NoGradGuard no_grad;
+    sae->w_dec.div_(sae->w_dec.norm(2, 1, true).clamp_min(1e-12));
+  }
+  out.mse = mse.item<double>();
+  out.scaled = mse_scale * out.mse;
+  out.fvu = out.mse / (h.mean(0, true) - h).pow(2).mean().clamp_min(1e-12).item<double>();
+  return out;
+}
+
+SaeWeights ToPortable(TopKSae& sae) {
+  auto copy = [](const at::Tensor& t) {
+    const at::Tensor c = t.detach().to(at::kCPU, at::kFloat).contiguous();
+    return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  };
+  SaeWeights w;
+  w.d_model = static_cast<int>(sae->config().d_model);
+  w.n_latents = static_cast<int>(sae->config().n_latents);
+  w.w_enc = copy(sae->w_enc);
+  w.w_dec = copy(sae->w_dec);
+  w.b_pre = copy(sae->b_pre);
+  w.b_lat = copy(sae->b_lat);
+  return w;
+}
+
+absl::Status SaveSae(TopKSae& sae, const std::string& path) {
+  const SaeConfig& c = sae->config();
+  const nlohmann::json config = {{"d_model", c.d_model}, {"n_latents", c.n_latents}, {"k", c.k},
+                                 {"auxk", c.auxk}, {"dead_steps", c.dead_steps}};
+  return tensor::SaveSafetensors(path,
+                                 {{"w_enc", sae->w_enc.detach()}, {"w_dec", sae->w_dec.detach()},
+                                  {"b_pre", sae->b_pre.detach()}, {"b_lat", sae->b_lat.detach()}},
+                                 {{"warden.sae", config.dump()}});
+}
+
+absl::StatusOr<TopKSae> LoadSae(const std::string& path) {
+  std::map<std::string, std::string> metadata;
+  absl::StatusOr<tensor::NamedTensors> tensors = tensor::LoadSafetensors(path, &metadata);
+  if (!tensors.ok()) return tensors.status();
+  const nlohmann::json config =
+      nlohmann::json::parse(metadata["warden.sae"], nullptr, /*allow_exceptions=*/false);
+  if (!config.is_object() || !config.contains("d_model") || !config.contains("n_latents") ||
+      !config.contains("k") || !config["d_model"].is_number_integer() ||
+      !config["n_latents"].is_number_integer() || !config["k"].is_number_integer()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": no valid \"warden.sae\" metadata"));
+  }
+  SaeConfig c;
+  c.d_model = config["d_model"];
+  c.n_latents = config["n_latents"];
+  c.k = config["k"];
+  if (c.d_model < 1 || c.n_latents < 1 || c.k < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": SAE sizes must be positive"));
+  }
+  TopKSae sae(c);
+  torch::NoGradGuard no_grad;
+  std::map<std::string, at::Tensor> params = {{"w_enc", sae->w_enc}, {"w_dec", sae->w_dec},
+                                              {"b_pre", sae->b_pre}, {"b_lat", sae->b_lat}};
+  size_t found = 0;
+  for (const auto& [name, value] : *tensors) {
+    auto it = params.find(name);
+    if (it == params.end()) return absl::InvalidArgumentError(absl::StrCat(path, ": unexpected tensor \"", name, "\""));
+    if (value.sizes() != it->second.sizes() || value.scalar_type() != at::kFloat) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": tensor \"", name, "\" has the wrong shape or dtype"));
+    }
+    it->second.copy_(value);
+    ++found;
+  }
+  if (found != params.size()) return absl::InvalidArgumentError(absl::StrCat(path, ": missing SAE tensors"));
+  return sae;
+}
+
+}  // namespace warden::sae

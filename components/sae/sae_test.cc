@@ -1,0 +1,129 @@
+#include "components/sae/sae.h"
+
+#include <torch/torch.h>
+
+#include <cstdlib>
+
+#include <gtest/gtest.h>
+
+#include "components/sae/sae_core.h"
+
+namespace warden::sae {
+namespace {
+
+SaeConfig Small() {
+  SaeConfig c;
+  c.d_model = 16;
+  c.n_latents = 64;
+  c.k = 4;
+  c.auxk = 8;
+  c.dead_steps = 20;
+  return c;
+}
+
+TEST(SaeTest, TorchAndPortableCoreAgree) {
+  torch::manual_seed(0);
+  TopKSae sae(Small());
+  {
+    torch::NoGradGuard no_grad;
+    sae->b_pre.normal_();
+    sae->b_lat.normal_(0, 0.1);
+  }
+  const at::Tensor h = torch::randn({5, 16});
+  auto e = sae->Encode(h);
+  const at::Tensor recon = sae->Decode(e.values, e.indices);
+  const SaeWeights w = ToPortable(sae);
+  ASSERT_EQ(w.Validate(), "");
+  for (int i = 0; i < 5; ++i) {
+    const at::Tensor row = h[i].contiguous();
+    const SparseCode code = EncodeTopK(w, row.data_ptr<float>(), 4);
+    ASSERT_EQ(code.indices.size(), 4u);
+    for (int t = 0; t < 4; ++t) {
+      EXPECT_EQ(code.indices[t], e.indices[i][t].item<int64_t>());
+      EXPECT_NEAR(code.values[t], e.values[i][t].item<float>(), 1e-5);
+    }
+    const std::vector<float> decoded = Decode(w, code);
+    for (int t = 0; t < 16; ++t) EXPECT_NEAR(decoded[t], recon[i][t].item<float>(), 1e-4);
+  }
+  // Exactly k entries can be non-zero; negative kept entries are ReLU'd to 0.
+  EXPECT_EQ((sae->DenseCode(e) != 0).sum(1).max().item<int64_t>() <= 4, true);
+  EXPECT_GE(e.values.min().item<float>(), 0.0f);
+}
+
+TEST(SaeTest, DecoderConstraintKeepsUnitRowsAndOrthogonalGradients) {
+  torch::manual_seed(1);
+  TopKSae sae(Small());
+  EXPECT_NEAR(sae->w_dec.norm(2, 1).min().item<double>(), 1.0, 1e-5);
+  EXPECT_TRUE(at::allclose(sae->w_dec, sae->w_enc / sae->w_enc.norm(2, 1, true)));  // tied init
+  const at::Tensor h = torch::randn({32, 16});
+  auto e = sae->Encode(h);
+  (sae->Decode(e.values, e.indices) - h).pow(2).mean().backward();
+  sae->ConstrainDecoder();
+  const at::Tensor parallel = (sae->w_dec.grad() * sae->w_dec).sum(1);
+  EXPECT_LT(parallel.abs().max().item<double>(), 1e-6);
+}
+
+TEST(SaeTest, GeometricMedianResistsOutliers) {
+  at::Tensor x = torch::zeros({11, 2});
+  x.slice(0, 0, 10).normal_(0, 0.01);
+  x[10][0] = 1000;  // one far outlier drags the mean, not the median
+  const at::Tensor median = GeometricMedian(x);
+  EXPECT_LT(median.norm().item<double>(), 0.1);
+  EXPECT_GT(x.mean(0).norm().item<double>(), 50);
+}
+
+// Data made of 4-sparse combinations of 32 ground-truth directions: the SAE
+// learns to reconstruct it, and AuxK fires once latents go dead.
+TEST(SaeTest, TrainingReducesLossAndAuxKFires) {
+  torch::manual_seed(2);
+  const at::Tensor dictionary = torch::randn({32, 16});
+  auto sample = [&](int64_t n) {
+    const at::Tensor idx = torch::randint(0, 32, {n, 4});
+    return (dictionary.index_select(0, idx.flatten()).view({n, 4, 16}) *
+            torch::rand({n, 4, 1}).add(0.5))
+        .sum(1);
+  };
+  SaeConfig c = Small();
+  TopKSae sae(c);
+  const at::Tensor init = sample(2048);
+  {
+    torch::NoGradGuard no_grad;
+    sae->b_pre.copy_(GeometricMedian(init));
+  }
+  const double mse_scale = 1.0 / (init - init.mean(0)).pow(2).mean().item<double>();
+  torch::optim::Adam optimizer(sae->parameters(), torch::optim::AdamOptions(3e-3).eps(6.25e-10));
+  StepLosses first, last;
+  int64_t max_dead = 0;
+  double max_auxk = 0;
+  for (int step = 0; step < 400; ++step) {
+    const StepLosses l = TrainStep(sae, optimizer, sample(256), mse_scale);
+    if (step == 0) first = l;
+    last = l;
+    max_dead = std::max(max_dead, l.dead);
+    max_auxk = std::max(max_auxk, l.auxk);
+  }
+  EXPECT_LT(last.fvu, 0.5 * first.fvu);
+  EXPECT_LT(last.fvu, 0.3);
+  EXPECT_GT(max_dead, 0);   // with 64 latents for 32 directions some go dead...
+  EXPECT_GT(max_auxk, 0.0);  // ...and the AuxK term is then active
+  EXPECT_NEAR(sae->w_dec.norm(2, 1).max().item<double>(), 1.0, 1e-5);
+}
+
+TEST(SaeTest, SaveLoadRoundTripAndErrors) {
+  torch::manual_seed(3);
+  TopKSae sae(Small());
+  const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/sae.safetensors";
+  ASSERT_TRUE(SaveSae(sae, path).ok());
+  absl::StatusOr<TopKSae> loaded = LoadSae(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_TRUE(at::equal((*loaded)->w_enc, sae->w_enc));
+  EXPECT_EQ((*loaded)->config().k, 4);
+  EXPECT_FALSE(LoadSae("/nonexistent.safetensors").ok());
+  SaeWeights bad;
+  bad.d_model = 2;
+  bad.n_latents = 3;
+  EXPECT_NE(bad.Validate(), "");
+}
+
+}  // namespace
+}  // namespace warden::sae
