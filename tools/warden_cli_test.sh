@@ -31,4 +31,7 @@ check demo-only       2 "no demo step matches"  -- demo --only=zzz
 check clip-tokenize   0 "^49406 320 1125 539 49407$" -- clip tokenize "a photo of"
 check clip-json       0 "\"tokens\":\\[\"<\\|startoftext"  -- clip tokenize --json hello
 check clip-no-text    2 "expected at least one TEXT" -- clip tokenize
+check sae-train       0 "final FVU"             -- sae train --steps=3 --latents=256 --k=8 --batch=8 --out="$TEST_TMPDIR/sae.safetensors"
+check sae-bad-k       2 "need 1 <= --k"          -- sae train --k=0 --out="$TEST_TMPDIR/x.safetensors"
+check sae-bad-layer   2 "layer 9 outside"        -- sae train --layer=9 --steps=1 --out="$TEST_TMPDIR/x.safetensors"
 exit $((failures > 0))

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "components/clip/clip_cli.h"
+#include "components/sae/sae_cli.h"
 #include "components/smoothing/smooth_cli.h"
 #include "distributed/lazarus/lazarus_cli.h"
 #include "components/tensor/data_cli.h"
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   warden::smoothing::RegisterSmoothCommands(registry);
   warden::lazarus::RegisterLazarusCommands(registry);
   warden::clip::RegisterClipCommands(registry);
+  warden::sae::RegisterSaeCommands(registry);
 
   registry.Add("", "demo", [] {
     return warden::cli::MakeDemoCommand({

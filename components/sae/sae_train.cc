@@ -1,0 +1,87 @@
+#include "components/sae/sae_train.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+
+namespace warden::sae {
+
+absl::StatusOr<at::Tensor> LayerActivations(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
+                                            const std::vector<std::string>& prompts, int64_t layer) {
+  if (layer < 0 || layer >= model->config().num_hidden_layers) {
+    return absl::InvalidArgumentError(absl::StrCat("layer ", layer, " outside [0, ",
+                                                   model->config().num_hidden_layers, ")"));
+  }
+  if (prompts.empty()) return absl::InvalidArgumentError("no prompts");
+  const clip::TokenBatch batch = clip::TokenizeBatch(tokenizer, prompts, clip::Padding::kToLongest);
+  const int64_t b = static_cast<int64_t>(prompts.size()), l = static_cast<int64_t>(batch.ids[0].size());
+  std::vector<int64_t> ids;
+  for (const auto& row : batch.ids) ids.insert(ids.end(), row.begin(), row.end());
+  const std::vector<int64_t> eos(batch.eos_position.begin(), batch.eos_position.end());
+  torch::NoGradGuard no_grad;
+  at::Tensor captured;
+  model->forward(at::tensor(ids, at::kLong).view({b, l}), at::tensor(eos, at::kLong), {},
+                 [&](int64_t i, const at::Tensor& x) {
+                   if (i == layer) captured = x;
+                   return x;
+                 });
+  return captured.reshape({-1, captured.size(2)});
+}
+
+absl::StatusOr<SaeTrainReport> TrainSaeOnClip(
+    TopKSae& sae, clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
+    const std::vector<std::string>& prompts, const SaeTrainConfig& config,
+    const std::function<void(int64_t, double, int64_t)>& progress) {
+  if (sae->config().d_model != model->config().hidden_size) {
+    return absl::InvalidArgumentError(absl::StrCat("SAE d_model ", sae->config().d_model,
+                                                   " != encoder width ", model->config().hidden_size));
+  }
+  if (prompts.size() < static_cast<size_t>(config.batch_prompts) || config.batch_prompts < 1 ||
+      config.steps < 1 || !(config.learning_rate > 0)) {
+    return absl::InvalidArgumentError("need batch_prompts >= 1 prompts, steps >= 1 and lr > 0");
+  }
+  const auto start = std::chrono::steady_clock::now();
+  SaeTrainReport report;
+  // Initialisation sample: b_pre = geometric median, MSE scale = 1 / variance.
+  const size_t init = std::min<size_t>(prompts.size(), static_cast<size_t>(config.init_prompts));
+  absl::StatusOr<at::Tensor> sample = LayerActivations(
+      model, tokenizer, std::vector<std::string>(prompts.begin(), prompts.begin() + init), config.layer);
+  if (!sample.ok()) return sample.status();
+  at::Tensor x = *sample;
+  if (x.size(0) > 32768) x = x.slice(0, 0, 32768);
+  {
+    torch::NoGradGuard no_grad;
+    sae->b_pre.copy_(GeometricMedian(x));
+  }
+  report.mse_scale = 1.0 / (x - x.mean(0)).pow(2).mean().item<double>();
+
+  torch::optim::Adam optimizer(sae->parameters(),
+                               torch::optim::AdamOptions(config.learning_rate).eps(6.25e-10));
+  size_t cursor = 0;
+  for (int64_t step = 0; step < config.steps; ++step) {
+    if (cursor + config.batch_prompts > prompts.size()) cursor = 0;
+    absl::StatusOr<at::Tensor> h = LayerActivations(
+        model, tokenizer,
+        std::vector<std::string>(prompts.begin() + cursor, prompts.begin() + cursor + config.batch_prompts),
+        config.layer);
+    if (!h.ok()) return h.status();
+    cursor += config.batch_prompts;
+    const double lr = config.learning_rate * std::min(1.0, static_cast<double>(step + 1) / config.warmup_steps);
+    for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+    const StepLosses losses = TrainStep(sae, optimizer, *h, report.mse_scale);
+    report.tokens += h->size(0);
+    report.final_fvu = losses.fvu;
+    if (step % 10 == 0 || step + 1 == config.steps) {
+      report.steps.push_back(static_cast<double>(step));
+      report.fvu.push_back(losses.fvu);
+      report.dead.push_back(static_cast<double>(losses.dead));
+      if (progress) progress(step, losses.fvu, losses.dead);
+    }
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+}  // namespace warden::sae
