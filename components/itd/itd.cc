@@ -1,0 +1,142 @@
+#include "components/itd/itd.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "components/sae/sae_train.h"
+
+namespace warden::itd {
+
+std::vector<int64_t> TopLatents(sae::TopKSae& sae, const at::Tensor& h, int64_t k) {
+  torch::NoGradGuard no_grad;
+  if (h.size(0) < 2) return {};
+  const at::Tensor z = sae->DenseCode(sae->Encode(h.slice(0, 1)));  // skip BOS
+  const at::Tensor m = std::get<0>(z.max(0));
+  const auto top = m.topk(std::min<int64_t>(k, m.size(0)));
+  const at::Tensor idx = std::get<1>(top).contiguous();
+  return std::vector<int64_t>(idx.data_ptr<int64_t>(), idx.data_ptr<int64_t>() + idx.numel());
+}
+
+absl::StatusOr<std::vector<int64_t>> SelectConceptFeatures(
+    clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer, sae::TopKSae& sae, int64_t layer,
+    const std::vector<std::string>& targets, const std::vector<std::string>& retains, int64_t k) {
+  if (targets.empty() || k < 1) return absl::InvalidArgumentError("need target prompts and K >= 1");
+  auto top_of = [&](const std::string& prompt) -> absl::StatusOr<std::vector<int64_t>> {
+    absl::StatusOr<at::Tensor> h = sae::LayerActivations(model, tokenizer, {prompt}, layer);
+    if (!h.ok()) return h.status();
+    return TopLatents(sae, *h, k);
+  };
+  std::set<int64_t> retained;
+  for (const std::string& r : retains) {
+    absl::StatusOr<std::vector<int64_t>> top = top_of(r);
+    if (!top.ok()) return top.status();
+    retained.insert(top->begin(), top->end());
+  }
+  std::set<int64_t> features;
+  for (const std::string& p : targets) {
+    absl::StatusOr<std::vector<int64_t>> top = top_of(p);
+    if (!top.ok()) return top.status();
+    for (int64_t j : *top) {
+      if (!retained.count(j)) features.insert(j);
+    }
+  }
+  return std::vector<int64_t>(features.begin(), features.end());
+}
+
+Deactivation Deactivate(sae::TopKSae& sae, const at::Tensor& h, const std::vector<int64_t>& features,
+                        double scale, double tau) {
+  torch::NoGradGuard no_grad;
+  const int64_t b = h.size(0), t = h.size(1), d = h.size(2);
+  const at::Tensor flat = h.reshape({b * t, d});
+  auto e = sae->Encode(flat);
+  at::Tensor values = e.values.view({b, t, -1}).clone();
+  const at::Tensor indices = e.indices.view({b, t, -1});
+  if (!features.empty()) {
+    const at::Tensor f = at::tensor(features, at::kLong);
+    // Positions t >= 1 whose kept latent is a concept feature get scaled by s.
+    at::Tensor hit = at::isin(indices, f);
+    hit.select(1, 0).fill_(false);
+    values = at::where(hit, values * scale, values);
+  }
+  const at::Tensor modified =
+      sae->Decode(values.view({b * t, -1}), indices.reshape({b * t, -1})).view({b, t, d});
+  Deactivation out;
+  out.scores = (modified - h).pow(2).mean({1, 2});
+  out.flagged = out.scores >= tau;
+  out.output = at::where(out.flagged.view({b, 1, 1}), modified, h);
+  return out;
+}
+
+absl::StatusOr<at::Tensor> Scores(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
+                                  sae::TopKSae& sae, int64_t layer, const std::vector<int64_t>& features,
+                                  double scale, const std::vector<std::string>& prompts) {
+  if (prompts.empty()) return absl::InvalidArgumentError("no prompts");
+  absl::StatusOr<at::Tensor> flat = sae::LayerActivations(model, tokenizer, prompts, layer);
+  if (!flat.ok()) return flat.status();
+  const int64_t b = static_cast<int64_t>(prompts.size());
+  const at::Tensor h = flat->view({b, flat->size(0) / b, flat->size(1)});
+  return Deactivate(sae, h, features, scale, 0).scores;
+}
+
+double PaperThreshold(const at::Tensor& target_scores) {
+  return 0.99 * target_scores.min().item<double>();
+}
+
+FprThreshold ThresholdForFpr(const at::Tensor& neutral_scores, const at::Tensor& target_scores,
+                             double max_fpr) {
+  const at::Tensor sorted = std::get<0>(neutral_scores.to(at::kFloat).sort(0, /*descending=*/true));
+  const int64_t n = sorted.size(0);
+  // Allow at most floor(max_fpr · n) neutral prompts at or above τ.
+  const int64_t allowed = static_cast<int64_t>(std::floor(max_fpr * static_cast<double>(n)));
+  FprThreshold out;
+  // Just above the (allowed+1)-th highest neutral score, as a float32 value:
+  // scores are float32 and Deactivate compares them to τ in float32.
+  out.tau = allowed < n ? static_cast<double>(std::nextafter(sorted[allowed].item<float>(), 1e30f)) : 0.0;
+  out.fpr = static_cast<double>(neutral_scores.ge(out.tau).sum().item<int64_t>()) / std::max<int64_t>(n, 1);
+  out.tpr = static_cast<double>(target_scores.ge(out.tau).sum().item<int64_t>()) /
+            std::max<int64_t>(target_scores.size(0), 1);
+  return out;
+}
+
+std::vector<int64_t> ConceptRegistry::UnionFeatures() const {
+  std::set<int64_t> all;
+  for (const auto& [name, features] : concepts) all.insert(features.begin(), features.end());
+  return std::vector<int64_t>(all.begin(), all.end());
+}
+
+std::string ConceptRegistry::ToJson() const {
+  nlohmann::json json = {{"layer", layer}, {"scale", scale}, {"tau", tau}, {"concepts", concepts}};
+  return json.dump(2) + "\n";
+}
+
+absl::StatusOr<ConceptRegistry> ConceptRegistry::FromJson(const std::string& text) {
+  const nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object() || !json.contains("concepts") || !json["concepts"].is_object() ||
+      !json.value("layer", nlohmann::json()).is_number_integer() ||
+      !json.value("scale", nlohmann::json()).is_number() || !json.value("tau", nlohmann::json()).is_number()) {
+    return absl::InvalidArgumentError("concept registry: expected {layer, scale, tau, concepts: {name: [ids]}}");
+  }
+  ConceptRegistry r;
+  r.layer = json["layer"];
+  r.scale = json["scale"];
+  r.tau = json["tau"];
+  for (const auto& [name, ids] : json["concepts"].items()) {
+    if (!ids.is_array()) return absl::InvalidArgumentError(absl::StrCat("concept \"", name, "\": not a list"));
+    std::vector<int64_t> features;
+    for (const auto& id : ids) {
+      if (!id.is_number_integer() || id.get<int64_t>() < 0) {
+        return absl::InvalidArgumentError(absl::StrCat("concept \"", name, "\": feature ids must be >= 0"));
+      }
+      features.push_back(id.get<int64_t>());
+    }
+    r.concepts[name] = std::move(features);
+  }
+  return r;
+}
+
+}  // namespace warden::itd
