@@ -191,8 +191,7 @@ class PretrainCommand : public cli::Command {
     options.x_label = "step";
     options.y_label = "training loss (EMA)";
     const std::string svg = plot::RenderLinePlot({{"loss", report->steps, report->losses}}, options);
-    if (absl::Status s = tensor::WriteFileAtomically(out_ + "/pretrain_loss.svg", {{svg.data(), svg.size()}});
-        !s.ok()) {
+    if (absl::Status s = tensor::WriteTextAtomically(out_ + "/pretrain_loss.svg", svg); !s.ok()) {
       return s;
     }
     out << summary.dump(2) << "\nwrote " << out_ << "\n";

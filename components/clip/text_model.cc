@@ -246,8 +246,7 @@ absl::Status SaveHfClipText(ClipTextModel& model, const std::string& dir,
                             const std::map<std::string, std::string>& metadata, bool half) {
   ::mkdir(dir.c_str(), 0755);
   const std::string config = model->config().ToJson().dump(2) + "\n";
-  if (absl::Status s = tensor::WriteFileAtomically(dir + "/config.json", {{config.data(), config.size()}});
-      !s.ok()) {
+  if (absl::Status s = tensor::WriteTextAtomically(dir + "/config.json", config); !s.ok()) {
     return s;
   }
   tensor::NamedTensors tensors;

@@ -71,7 +71,7 @@ class TrainCommand : public cli::Command {
     options.y_min = 0;
     options.y_max = 1;
     const std::string svg = plot::RenderLinePlot({{"FVU", report->steps, report->fvu}}, options);
-    if (absl::Status s = tensor::WriteFileAtomically(out_ + ".svg", {{svg.data(), svg.size()}}); !s.ok()) return s;
+    if (absl::Status s = tensor::WriteTextAtomically(out_ + ".svg", svg); !s.ok()) return s;
     out << absl::StrFormat("trained %d steps on %d tokens in %.1f s: final FVU %.4f; wrote %s and %s.svg\n",
                            train_.steps, report->tokens, report->seconds, report->final_fvu, out_, out_);
     return absl::OkStatus();

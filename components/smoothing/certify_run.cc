@@ -156,12 +156,11 @@ absl::StatusOr<std::vector<CertifyRow>> ParseCertifyTsv(const std::string& text)
 absl::Status WriteCertifyOutputs(const std::string& prefix, const std::vector<CertifyRow>& rows,
                                  const std::string& title, bool with_time) {
   const std::string tsv = CertifyTsv(rows, with_time);
-  if (absl::Status s = tensor::WriteFileAtomically(prefix + ".tsv", {{tsv.data(), tsv.size()}});
-      !s.ok()) {
+  if (absl::Status s = tensor::WriteTextAtomically(prefix + ".tsv", tsv); !s.ok()) {
     return s;
   }
   const std::string svg = AccuracyPlot(rows, title);
-  return tensor::WriteFileAtomically(prefix + ".svg", {{svg.data(), svg.size()}});
+  return tensor::WriteTextAtomically(prefix + ".svg", svg);
 }
 
 }  // namespace warden::smoothing

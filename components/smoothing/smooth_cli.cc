@@ -99,7 +99,7 @@ class TrainCommand : public cli::Command {
          {"noisy test accuracy", epochs, report->noisy_accuracy}},
         options);
     const std::string svg_path = out_ + ".svg";
-    if (absl::Status s = tensor::WriteFileAtomically(svg_path, {{svg.data(), svg.size()}}); !s.ok()) {
+    if (absl::Status s = tensor::WriteTextAtomically(svg_path, svg); !s.ok()) {
       return s;
     }
     for (size_t i = 0; i < report->epoch_loss.size(); ++i) {
@@ -207,7 +207,7 @@ class PlotCommand : public cli::Command {
       runs.emplace_back(label.substr(0, label.rfind('.')), std::move(*rows));
     }
     const std::string svg = AccuracyPlot(runs, title_);
-    if (absl::Status s = tensor::WriteFileAtomically(out_, {{svg.data(), svg.size()}}); !s.ok()) return s;
+    if (absl::Status s = tensor::WriteTextAtomically(out_, svg); !s.ok()) return s;
     out << "wrote " << out_ << "\n";
     return absl::OkStatus();
   }

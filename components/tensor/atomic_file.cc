@@ -78,4 +78,8 @@ absl::Status WriteFileAtomically(const std::string& path, const std::vector<Byte
   return absl::OkStatus();
 }
 
+absl::Status WriteTextAtomically(const std::string& path, std::string_view text) {
+  return WriteFileAtomically(path, {{text.data(), text.size()}});
+}
+
 }  // namespace warden::tensor

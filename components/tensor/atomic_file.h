@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -28,6 +29,9 @@ struct AtomicWriteOptions {
 // error the target is untouched and the temporary file removed.
 absl::Status WriteFileAtomically(const std::string& path, const std::vector<ByteChunk>& chunks,
                                  const AtomicWriteOptions& options = {});
+
+// Writes `text` to `path` atomically (as above).
+absl::Status WriteTextAtomically(const std::string& path, std::string_view text);
 
 }  // namespace warden::tensor
 

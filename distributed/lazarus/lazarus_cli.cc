@@ -233,7 +233,7 @@ absl::Status RunSimulation(const SimulateConfig& config, std::ostream& out) {
   const std::string title = absl::StrFormat("%s, %s trace, %d nodes, %d seeds", model.name, config.trace,
                                             nodes, config.seeds);
   const std::string svg = StudyPlot(*study, title);
-  if (absl::Status s = tensor::WriteFileAtomically(config.out + ".svg", {{svg.data(), svg.size()}}); !s.ok()) {
+  if (absl::Status s = tensor::WriteTextAtomically(config.out + ".svg", svg); !s.ok()) {
     return s;
   }
   out << title << ", " << config.horizon_min << " min\n" << StudyTable(*study)
