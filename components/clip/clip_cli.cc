@@ -23,16 +23,6 @@
 namespace warden::clip {
 namespace {
 
-// The model at --clip_weights, or the committed default encoder.
-absl::StatusOr<ClipTextModel> LoadTextEncoder(const std::string& weights) {
-  if (!weights.empty()) return LoadHfClipText(weights);
-  const std::string found = cli::FindRunfile(kDefaultTextEncoder);
-  if (found.empty()) {
-    return absl::NotFoundError(absl::StrCat("the default text encoder (", kDefaultTextEncoder,
-                                            ") is not beside this binary: pass --clip_weights"));
-  }
-  return LoadHfClipText(found);
-}
 
 class TokenizeCommand : public cli::Command {
  public:
@@ -205,6 +195,16 @@ class PretrainCommand : public cli::Command {
 };
 
 }  // namespace
+
+absl::StatusOr<ClipTextModel> LoadTextEncoder(const std::string& weights) {
+  if (!weights.empty()) return LoadHfClipText(weights);
+  const std::string found = cli::FindRunfile(kDefaultTextEncoder);
+  if (found.empty()) {
+    return absl::NotFoundError(absl::StrCat("the default text encoder (", kDefaultTextEncoder,
+                                            ") is not beside this binary: pass --clip_weights"));
+  }
+  return LoadHfClipText(found);
+}
 
 absl::Status RunClipDemo(std::ostream& out) {
   absl::StatusOr<std::unique_ptr<ClipTokenizer>> tokenizer = LoadClipTokenizer();

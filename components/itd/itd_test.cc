@@ -11,7 +11,6 @@
 #include "components/clip/pretrain.h"
 #include "components/clip/vocab.h"
 #include "components/sae/sae_train.h"
-#include "tools/cli/runfiles.h"
 
 namespace warden::itd {
 namespace {
@@ -34,7 +33,7 @@ class ItdTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     tokenizer_ = clip::LoadClipTokenizer()->release();
-    model_ = new clip::ClipTextModel(*clip::LoadHfClipText(cli::FindRunfile(clip::kDefaultTextEncoder)));
+    model_ = new clip::ClipTextModel(*clip::LoadTextEncoder(""));
     torch::manual_seed(0);
     sae::SaeConfig c;
     c.d_model = 256;

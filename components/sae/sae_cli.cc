@@ -15,7 +15,6 @@
 #include "components/plot/svg_plot.h"
 #include "components/sae/sae_train.h"
 #include "components/tensor/atomic_file.h"
-#include "tools/cli/runfiles.h"
 
 namespace warden::sae {
 namespace {
@@ -45,10 +44,7 @@ class TrainCommand : public cli::Command {
     }
     absl::StatusOr<std::unique_ptr<clip::ClipTokenizer>> tokenizer = clip::LoadClipTokenizer();
     if (!tokenizer.ok()) return tokenizer.status();
-    std::string dir = weights_;
-    if (dir.empty()) dir = cli::FindRunfile(clip::kDefaultTextEncoder);
-    if (dir.empty()) return absl::NotFoundError("no default text encoder beside this binary: pass --clip_weights");
-    absl::StatusOr<clip::ClipTextModel> model = clip::LoadHfClipText(dir);
+    absl::StatusOr<clip::ClipTextModel> model = clip::LoadTextEncoder(weights_);
     if (!model.ok()) return model.status();
     absl::StatusOr<std::vector<std::string>> prompts = clip::PretrainCorpus(static_cast<uint64_t>(seed_), 30000, 0);
     if (!prompts.ok()) return prompts.status();

@@ -8,7 +8,6 @@
 #include "components/clip/clip_cli.h"
 #include "components/clip/pretrain.h"
 #include "components/clip/vocab.h"
-#include "tools/cli/runfiles.h"
 
 namespace warden::sae {
 namespace {
@@ -16,9 +15,7 @@ namespace {
 TEST(SaeTrainTest, LearnsToReconstructClipActivations) {
   absl::StatusOr<std::unique_ptr<clip::ClipTokenizer>> tokenizer = clip::LoadClipTokenizer();
   ASSERT_TRUE(tokenizer.ok()) << tokenizer.status();
-  const std::string dir = cli::FindRunfile(clip::kDefaultTextEncoder);
-  ASSERT_FALSE(dir.empty());
-  absl::StatusOr<clip::ClipTextModel> model = clip::LoadHfClipText(dir);
+  absl::StatusOr<clip::ClipTextModel> model = clip::LoadTextEncoder("");
   ASSERT_TRUE(model.ok()) << model.status();
   absl::StatusOr<std::vector<std::string>> prompts = clip::PretrainCorpus(0, 200, 0);
   ASSERT_TRUE(prompts.ok());
