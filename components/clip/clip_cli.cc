@@ -16,6 +16,7 @@
 #include "components/clip/text_model.h"
 #include "components/plot/svg_plot.h"
 #include "components/tensor/atomic_file.h"
+#include "tools/cli/progress.h"
 #include "tools/cli/runfiles.h"
 #include "components/clip/vocab.h"
 #include "components/tensor/safetensors_torch.h"
@@ -154,10 +155,9 @@ class PretrainCommand : public cli::Command {
     ClipTextModel model(model_config);
     absl::StatusOr<PretrainReport> report = PretrainNextToken(
         model, **tokenizer, *corpus, config_, [](int64_t step, double loss, double seconds) {
-          std::fprintf(stderr, "\rstep %6lld  loss %.4f  %6.0f s", static_cast<long long>(step), loss, seconds);
-          std::fflush(stderr);
+          cli::ShowProgress(absl::StrFormat("step %6d  loss %.4f  %6.0f s", step, loss, seconds));
         });
-    std::fprintf(stderr, "\n");
+    cli::ShowProgress("pre-training done", /*done=*/true);
     if (!report.ok()) return report.status();
     const nlohmann::json summary = {
         {"command", "warden clip pretrain --layers=" + std::to_string(config_.layers) +

@@ -15,6 +15,7 @@
 #include "components/plot/svg_plot.h"
 #include "components/sae/sae_train.h"
 #include "components/tensor/atomic_file.h"
+#include "tools/cli/progress.h"
 
 namespace warden::sae {
 namespace {
@@ -53,11 +54,9 @@ class TrainCommand : public cli::Command {
     TopKSae sae(sae_);
     absl::StatusOr<SaeTrainReport> report = TrainSaeOnClip(
         sae, *model, **tokenizer, *prompts, train_, [](int64_t step, double fvu, int64_t dead) {
-          std::fprintf(stderr, "\rstep %6lld  FVU %.4f  dead latents %lld", static_cast<long long>(step), fvu,
-                       static_cast<long long>(dead));
-          std::fflush(stderr);
+          cli::ShowProgress(absl::StrFormat("step %6d  FVU %.4f  dead latents %d", step, fvu, dead));
         });
-    std::fprintf(stderr, "\n");
+    cli::ShowProgress("training done", /*done=*/true);
     if (!report.ok()) return report.status();
     if (absl::Status s = SaveSae(sae, out_); !s.ok()) return s;
     plot::LinePlotOptions options;

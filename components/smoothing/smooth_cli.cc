@@ -21,15 +21,12 @@
 #include "components/smoothing/train.h"
 #include "components/tensor/atomic_file.h"
 #include "components/tensor/device.h"
+#include "tools/cli/progress.h"
 
 namespace warden::smoothing {
 namespace {
 
-// Progress goes to stderr, so stdout stays machine-readable.
-void ShowProgress(const std::string& line, bool done) {
-  std::fprintf(stderr, "\r%-78s%s", line.c_str(), done ? "\n" : "");
-  std::fflush(stderr);
-}
+using cli::ShowProgress;
 
 // The model named by --model, or the embedded MNIST σ = 0.25 model.
 absl::StatusOr<MnistCnn> LoadModel(const std::string& path, c10::Device device,
