@@ -54,27 +54,32 @@ at::Tensor TokenEmbedding(ClipTextModel& model) {
 absl::StatusOr<std::vector<std::string>> PretrainCorpus(uint64_t seed, int64_t captions,
                                                         int64_t sentences) {
   std::vector<std::string> corpus;
-  absl::StatusOr<std::vector<std::string>> celebs = tensor::LoadPromptList("people/celebrity");
-  if (!celebs.ok()) return celebs.status();
-  for (const std::string& name : *celebs) {
-    for (const char* t : {"a photo of %", "a portrait of %", "% smiling", "% on the red carpet",
-                          "a close-up photo of %", "% in a movie scene", "an image of %",
-                          "% at a press conference"}) {
-      std::string s = t;
-      s.replace(s.find('%'), 1, name);
-      corpus.push_back(s);
+  // Every name of a prompt list in every template ("%" marks the name).
+  auto add_templated = [&](const std::string& list, std::initializer_list<const char*> templates) {
+    absl::StatusOr<std::vector<std::string>> names = tensor::LoadPromptList(list);
+    if (!names.ok()) return names.status();
+    for (const std::string& name : *names) {
+      for (const char* t : templates) {
+        std::string s = t;
+        s.replace(s.find('%'), 1, name);
+        corpus.push_back(std::move(s));
+      }
     }
+    return absl::OkStatus();
+  };
+  if (absl::Status s = add_templated("people/celebrity",
+                                     {"a photo of %", "a portrait of %", "% smiling", "% on the red carpet",
+                                      "a close-up photo of %", "% in a movie scene", "an image of %",
+                                      "% at a press conference"});
+      !s.ok()) {
+    return s;
   }
-  absl::StatusOr<std::vector<std::string>> artists = tensor::LoadPromptList("artist/all");
-  if (!artists.ok()) return artists.status();
-  for (const std::string& name : *artists) {
-    for (const char* t : {"a painting by %", "in the style of %", "artwork by %",
-                          "a landscape painted by %", "a portrait in the style of %",
-                          "% style illustration"}) {
-      std::string s = t;
-      s.replace(s.find('%'), 1, name);
-      corpus.push_back(s);
-    }
+  if (absl::Status s = add_templated("artist/all",
+                                     {"a painting by %", "in the style of %", "artwork by %",
+                                      "a landscape painted by %", "a portrait in the style of %",
+                                      "% style illustration"});
+      !s.ok()) {
+    return s;
   }
   std::mt19937_64 rng(seed);
   auto sample = [&](std::vector<std::string> items, int64_t count) {
