@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "components/clip/clip_cli.h"
+#include "components/itd/itd_cli.h"
 #include "components/sae/sae_cli.h"
 #include "components/smoothing/smooth_cli.h"
 #include "distributed/lazarus/lazarus_cli.h"
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   warden::lazarus::RegisterLazarusCommands(registry);
   warden::clip::RegisterClipCommands(registry);
   warden::sae::RegisterSaeCommands(registry);
+  warden::itd::RegisterItdCommands(registry);
 
   registry.Add("", "demo", [] {
     return warden::cli::MakeDemoCommand({

@@ -52,19 +52,25 @@ Deactivation Deactivate(sae::TopKSae& sae, const at::Tensor& h, const std::vecto
                         double scale, double tau) {
   torch::NoGradGuard no_grad;
   const int64_t b = h.size(0), t = h.size(1), d = h.size(2);
-  const at::Tensor flat = h.reshape({b * t, d});
-  auto e = sae->Encode(flat);
-  at::Tensor values = e.values.view({b, t, -1}).clone();
-  const at::Tensor indices = e.indices.view({b, t, -1});
+  const auto e = sae->Encode(h.reshape({b * t, d}));
+  return DeactivateEncoded(sae, h, e.values.view({b, t, -1}), e.indices.view({b, t, -1}), features, scale, tau);
+}
+
+Deactivation DeactivateEncoded(sae::TopKSae& sae, const at::Tensor& h, const at::Tensor& values,
+                               const at::Tensor& indices, const std::vector<int64_t>& features, double scale,
+                               double tau) {
+  torch::NoGradGuard no_grad;
+  const int64_t b = h.size(0), t = h.size(1), d = h.size(2);
+  at::Tensor scaled = values;
   if (!features.empty()) {
     const at::Tensor f = at::tensor(features, at::kLong);
     // Positions t >= 1 whose kept latent is a concept feature get scaled by s.
     at::Tensor hit = at::isin(indices, f);
     hit.select(1, 0).fill_(false);
-    values = at::where(hit, values * scale, values);
+    scaled = at::where(hit, values * scale, values);
   }
   const at::Tensor modified =
-      sae->Decode(values.view({b * t, -1}), indices.reshape({b * t, -1})).view({b, t, d});
+      sae->Decode(scaled.reshape({b * t, -1}), indices.reshape({b * t, -1})).view({b, t, d});
   Deactivation out;
   out.scores = (modified - h).pow(2).mean({1, 2});
   out.flagged = out.scores >= tau;
@@ -74,9 +80,9 @@ Deactivation Deactivate(sae::TopKSae& sae, const at::Tensor& h, const std::vecto
 
 absl::StatusOr<at::Tensor> Scores(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
                                   sae::TopKSae& sae, int64_t layer, const std::vector<int64_t>& features,
-                                  double scale, const std::vector<std::string>& prompts) {
+                                  double scale, const std::vector<std::string>& prompts, clip::Padding padding) {
   if (prompts.empty()) return absl::InvalidArgumentError("no prompts");
-  absl::StatusOr<at::Tensor> flat = sae::LayerActivations(model, tokenizer, prompts, layer);
+  absl::StatusOr<at::Tensor> flat = sae::LayerActivations(model, tokenizer, prompts, layer, padding);
   if (!flat.ok()) return flat.status();
   const int64_t b = static_cast<int64_t>(prompts.size());
   const at::Tensor h = flat->view({b, flat->size(0) / b, flat->size(1)});

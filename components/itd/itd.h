@@ -41,10 +41,20 @@ struct Deactivation {
 Deactivation Deactivate(sae::TopKSae& sae, const at::Tensor& h, const std::vector<int64_t>& features,
                         double scale, double tau);
 
-// Scores (no thresholding) of `prompts` padded together as a batch.
+// The same from the SAE's top-k code of h (values, indices: [B, T, k]), which
+// does not depend on the features: evaluation encodes once and re-scores.
+Deactivation DeactivateEncoded(sae::TopKSae& sae, const at::Tensor& h, const at::Tensor& values,
+                               const at::Tensor& indices, const std::vector<int64_t>& features, double scale,
+                               double tau);
+
+// Scores (no thresholding) of `prompts` as one batch. The score averages over
+// every position, padding included, so τ holds for one padding regime only:
+// ours is Stable Diffusion's 77-token padding (kToContext) throughout; the
+// official code pads to the batch's longest prompt (kToLongest).
 absl::StatusOr<at::Tensor> Scores(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
                                   sae::TopKSae& sae, int64_t layer, const std::vector<int64_t>& features,
-                                  double scale, const std::vector<std::string>& prompts);
+                                  double scale, const std::vector<std::string>& prompts,
+                                  clip::Padding padding = clip::Padding::kToContext);
 
 // τ as the official code: 0.99 × the minimum score over the known target prompts.
 double PaperThreshold(const at::Tensor& target_scores);

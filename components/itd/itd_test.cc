@@ -2,6 +2,9 @@
 // test: selection, the gate's scores and thresholds, bit-exact pass-through.
 #include "components/itd/itd.h"
 
+#include "components/itd/eval.h"
+#include "components/itd/filter.h"
+
 #include <torch/torch.h>
 
 #include <gmock/gmock.h>
@@ -117,6 +120,134 @@ TEST_F(ItdTest, GateSeparatesTargetsAndPassesOthersThroughBitExactly) {
     return layer == kLayer ? Deactivate(*sae_, x, features, -8, 1e30).output : x;
   }).last_hidden_state;
   EXPECT_TRUE(at::equal(plain_out, hooked_out));
+}
+
+TEST_F(ItdTest, FilterAddsConceptsAtRunTimeAndEditsExactly) {
+  const auto retains = Templated({"brad pitt", "taylor swift", "keanu reeves"});
+  const auto cruise = Templated({"tom cruise"});
+  ConceptRegistry registry;
+  registry.layer = kLayer;
+  registry.concepts["tom cruise"] = *SelectConceptFeatures(*model_, *tokenizer_, *sae_, kLayer, cruise, retains, 8);
+  registry.tau = PaperThreshold(*Scores(*model_, *tokenizer_, *sae_, kLayer, registry.UnionFeatures(), -8, cruise));
+  absl::StatusOr<ConceptFilter> filter = ConceptFilter::Create(*model_, tokenizer_, *sae_, registry);
+  ASSERT_TRUE(filter.ok()) << filter.status();
+
+  absl::StatusOr<FilterOutput> before = filter->Run({cruise[0], "a photo of emma watson", "a mountain lake at sunrise"});
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_TRUE(before->verdicts[0].flagged);
+  EXPECT_EQ(before->verdicts[0].concepts, std::vector<std::string>{"tom cruise"});
+  ASSERT_FALSE(before->verdicts[0].features.empty());
+  EXPECT_EQ(before->last_hidden_state.sizes(), (std::vector<int64_t>{3, 77, 256}));
+
+  // Unflagged prompts: the encoder's own output, bit for bit.
+  const at::Tensor ids = before->input_ids;
+  const at::Tensor eos = (ids == clip::kEndOfText).to(at::kInt).argmax(1);
+  torch::NoGradGuard no_grad;
+  const at::Tensor plain = (*model_)->forward(ids, eos).last_hidden_state;
+  for (int64_t i = 0; i < 3; ++i) {
+    if (!before->verdicts[i].flagged) EXPECT_TRUE(at::equal(before->last_hidden_state[i], plain[i])) << i;
+  }
+  EXPECT_FALSE(at::equal(before->last_hidden_state[0], plain[0]));
+
+  // A flagged prompt's concept features come out scaled by s exactly:
+  // h' − ĥ = (s − 1) Σ_{j∈F, t≥1} z_{t,j} d_j.
+  const at::Tensor h = *sae::LayerActivations(*model_, *tokenizer_, {cruise[0]}, kLayer, clip::Padding::kToContext);
+  const auto e = (*sae_)->Encode(h);
+  const Deactivation edited = Deactivate(*sae_, h.unsqueeze(0), registry.UnionFeatures(), -8, 0);
+  const at::Tensor recon = (*sae_)->Decode(e.values, e.indices);
+  at::Tensor hit = at::isin(e.indices, at::tensor(registry.UnionFeatures(), at::kLong));
+  hit[0].fill_(false);
+  const at::Tensor expected = recon + (-8 - 1) * (*sae_)->Decode(e.values * hit, e.indices, /*add_bias=*/false);
+  EXPECT_TRUE(at::allclose(edited.output[0], expected, 1e-4, 1e-4));
+  EXPECT_GT(hit.sum().item<int64_t>(), 0);
+
+  // Adding a concept to the running filter: no retraining, τ kept at the smaller value.
+  // The second concept: the first of a few names with features of its own
+  // under this small test SAE.
+  std::vector<std::string> watson;
+  std::vector<int64_t> watson_features;
+  for (const char* name : {"emma watson", "lady gaga", "morgan freeman", "scarlett johansson", "will smith"}) {
+    watson = Templated({name});
+    watson_features = *SelectConceptFeatures(*model_, *tokenizer_, *sae_, kLayer, watson, retains, 8);
+    if (!watson_features.empty()) break;
+  }
+  ASSERT_FALSE(watson_features.empty());
+  filter->registry().concepts["emma watson"] = watson_features;
+  const double watson_tau =
+      PaperThreshold(*Scores(*model_, *tokenizer_, *sae_, kLayer, filter->registry().UnionFeatures(), -8, watson));
+  filter->registry().tau = std::min(filter->registry().tau, watson_tau);
+  absl::StatusOr<FilterOutput> after = filter->Run(watson);
+  ASSERT_TRUE(after.ok());
+  bool named = false;
+  for (const Verdict& v : after->verdicts) {
+    EXPECT_TRUE(v.flagged);  // τ is the paper's: every known target prompt
+    named |= std::find(v.concepts.begin(), v.concepts.end(), "emma watson") != v.concepts.end();
+  }
+  EXPECT_TRUE(named);
+  // And removing it again.
+  filter->registry().concepts.erase("emma watson");
+  EXPECT_EQ(filter->registry().UnionFeatures(), registry.UnionFeatures());
+
+  EXPECT_FALSE(filter->RunIds(at::zeros({1, 100}, at::kLong)).ok());  // longer than the context
+  ConceptRegistry bad = registry;
+  bad.layer = 9;
+  EXPECT_FALSE(ConceptFilter::Create(*model_, tokenizer_, *sae_, bad).ok());
+  bad.layer = kLayer;
+  bad.concepts["x"] = {100000};
+  EXPECT_FALSE(ConceptFilter::Create(*model_, tokenizer_, *sae_, bad).ok());
+}
+
+TEST_F(ItdTest, InterpretationFindsTheConceptsPrompts) {
+  const auto retains = Templated({"brad pitt", "taylor swift", "keanu reeves"});
+  const auto cruise = Templated({"tom cruise"});
+  const std::vector<int64_t> features =
+      *SelectConceptFeatures(*model_, *tokenizer_, *sae_, kLayer, cruise, retains, 8);
+  std::vector<std::string> corpus = retains;
+  corpus.insert(corpus.end(), cruise.begin(), cruise.end());
+  corpus.push_back("a bowl of fruit on a table");
+  absl::StatusOr<std::vector<FeatureExamples>> examples =
+      InterpretFeatures(*model_, *tokenizer_, *sae_, kLayer, features, corpus, 3);
+  ASSERT_TRUE(examples.ok()) << examples.status();
+  ASSERT_EQ(examples->size(), features.size());
+  // Every concept feature fires on some tom cruise prompt; the top prompt of
+  // at least one feature is one.
+  bool any_top = false;
+  for (const FeatureExamples& e : *examples) {
+    ASSERT_FALSE(e.prompts.empty()) << e.feature;
+    EXPECT_LE(e.prompts.size(), 3u);
+    any_top |= e.prompts[0].first.find("tom cruise") != std::string::npos;
+  }
+  EXPECT_TRUE(any_top);
+  EXPECT_FALSE(InterpretFeatures(*model_, *tokenizer_, *sae_, kLayer, {1 << 20}, corpus, 3).ok());
+}
+
+TEST_F(ItdTest, EvaluationOnATinyConfig) {
+  EvalConfig config;
+  config.layer = kLayer;
+  config.select_k = 8;
+  config.concept_counts = {1, 2};
+  config.main_count = 2;
+  config.retained = 4;
+  config.neutral_per_half = 20;
+  config.retain_neutral = 10;
+  config.attack_prompts = 1;
+  config.attack_rounds = 2;
+  config.attack_candidates = 4;
+  absl::StatusOr<EvalReport> report = EvaluateItd(*model_, *tokenizer_, *sae_, {Family::kCelebrity}, config);
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_EQ(report->rows.size(), 4u);  // 2 counts × 2 τ modes
+  for (const EvalRow& r : report->rows) {
+    for (double v : {r.tpr_selection, r.tpr_heldout, r.fpr_retained, r.fpr_neutral, r.evade_misspell,
+                     r.evade_insert, r.evade_paraphrase}) {
+      EXPECT_GE(v, 0);
+      EXPECT_LE(v, 1);
+    }
+    if (r.tau_mode == "paper") EXPECT_EQ(r.tpr_selection, 1.0);  // by construction
+  }
+  ASSERT_EQ(report->attacks.size(), 1u);
+  EXPECT_LE(report->attacks[0].evaded, report->attacks[0].attacked);
+  EXPECT_NE(EvalRowsTsv(*report).find("celebrity\t2\t"), std::string::npos);
+  EXPECT_NE(ScalingPlotSvg(*report).find("<svg"), std::string::npos);
 }
 
 TEST(ConceptRegistryTest, JsonRoundTripAndUnion) {

@@ -125,13 +125,14 @@ SaeWeights ToPortable(TopKSae& sae) {
   return w;
 }
 
-absl::Status SaveSae(TopKSae& sae, const std::string& path) {
+absl::Status SaveSae(TopKSae& sae, const std::string& path, bool half) {
   const SaeConfig& c = sae->config();
   const nlohmann::json config = {{"d_model", c.d_model}, {"n_latents", c.n_latents}, {"k", c.k},
                                  {"auxk", c.auxk}, {"dead_steps", c.dead_steps}};
+  auto stored = [half](const at::Tensor& t) { return half ? t.detach().to(at::kHalf) : t.detach(); };
   return tensor::SaveSafetensors(path,
-                                 {{"w_enc", sae->w_enc.detach()}, {"w_dec", sae->w_dec.detach()},
-                                  {"b_pre", sae->b_pre.detach()}, {"b_lat", sae->b_lat.detach()}},
+                                 {{"w_enc", stored(sae->w_enc)}, {"w_dec", stored(sae->w_dec)},
+                                  {"b_pre", stored(sae->b_pre)}, {"b_lat", stored(sae->b_lat)}},
                                  {{"warden.sae", config.dump()}});
 }
 
@@ -161,7 +162,7 @@ absl::StatusOr<TopKSae> LoadSae(const std::string& path) {
   for (const auto& [name, value] : *tensors) {
     auto it = params.find(name);
     if (it == params.end()) return absl::InvalidArgumentError(absl::StrCat(path, ": unexpected tensor \"", name, "\""));
-    if (value.sizes() != it->second.sizes() || value.scalar_type() != at::kFloat) {
+    if (value.sizes() != it->second.sizes() || !at::isFloatingType(value.scalar_type())) {
       return absl::InvalidArgumentError(absl::StrCat(path, ": tensor \"", name, "\" has the wrong shape or dtype"));
     }
     it->second.copy_(value);

@@ -73,8 +73,9 @@ StepLosses TrainStep(TopKSae& sae, torch::optim::Optimizer& optimizer, const at:
 // Portable weights of a trained SAE (CPU float copies).
 SaeWeights ToPortable(TopKSae& sae);
 
-// Safetensors with tensors w_enc, w_dec, b_pre, b_lat and the config in metadata.
-absl::Status SaveSae(TopKSae& sae, const std::string& path);
+// Safetensors with tensors w_enc, w_dec, b_pre, b_lat and the config in
+// metadata; `half` stores them as F16 (LoadSae reads any float dtype).
+absl::Status SaveSae(TopKSae& sae, const std::string& path, bool half = false);
 absl::StatusOr<TopKSae> LoadSae(const std::string& path);
 
 }  // namespace warden::sae

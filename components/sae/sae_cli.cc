@@ -22,6 +22,9 @@ namespace {
 
 class TrainCommand : public cli::Command {
  public:
+  TrainCommand(SaeCorpusFn corpus, const SaeTrainDefaults& defaults)
+      : corpus_(std::move(corpus)), sae_(defaults.sae), train_(defaults.train), out_(defaults.out),
+        half_(defaults.half) {}
   std::string Summary() const override {
     return "trains a TopK SAE on a CLIP encoder layer's residual stream over the prompt corpus";
   }
@@ -37,6 +40,7 @@ class TrainCommand : public cli::Command {
     flags.Double("lr", &train_.learning_rate, "Adam learning rate");
     flags.Int("seed", &seed_, "seed for initialisation and corpus order");
     flags.String("out", &out_, "SAE safetensors to write; a .svg curve goes beside it");
+    flags.Bool("half", &half_, "store the weights as F16");
   }
   absl::Status Run(const std::vector<std::string>& args, std::ostream& out) override {
     if (!args.empty()) return absl::InvalidArgumentError("train takes no arguments");
@@ -47,7 +51,7 @@ class TrainCommand : public cli::Command {
     if (!tokenizer.ok()) return tokenizer.status();
     absl::StatusOr<clip::ClipTextModel> model = clip::LoadTextEncoder(weights_);
     if (!model.ok()) return model.status();
-    absl::StatusOr<std::vector<std::string>> prompts = clip::PretrainCorpus(static_cast<uint64_t>(seed_), 30000, 0);
+    absl::StatusOr<std::vector<std::string>> prompts = corpus_(static_cast<uint64_t>(seed_));
     if (!prompts.ok()) return prompts.status();
     torch::manual_seed(seed_);
     sae_.d_model = (*model)->config().hidden_size;
@@ -58,7 +62,7 @@ class TrainCommand : public cli::Command {
         });
     cli::ShowProgress("training done", /*done=*/true);
     if (!report.ok()) return report.status();
-    if (absl::Status s = SaveSae(sae, out_); !s.ok()) return s;
+    if (absl::Status s = SaveSae(sae, out_, half_); !s.ok()) return s;
     plot::LinePlotOptions options;
     options.title = absl::StrFormat("TopK SAE on layer %d: %d latents, k=%d", train_.layer, sae_.n_latents, sae_.k);
     options.x_label = "step";
@@ -73,18 +77,26 @@ class TrainCommand : public cli::Command {
   }
 
  private:
+  SaeCorpusFn corpus_;
   std::string weights_;
   SaeConfig sae_;
   SaeTrainConfig train_;
   int64_t seed_ = 0;
-  std::string out_ = "sae.safetensors";
+  std::string out_;
+  bool half_ = false;
 };
 
 }  // namespace
 
+std::unique_ptr<cli::Command> MakeSaeTrainCommand(SaeCorpusFn corpus, const SaeTrainDefaults& defaults) {
+  return std::make_unique<TrainCommand>(std::move(corpus), defaults);
+}
+
 void RegisterSaeCommands(cli::CommandRegistry& registry) {
   registry.AddGroup("sae", "TopK sparse autoencoders on CLIP's residual stream (ItD)");
-  registry.Add("sae", "train", [] { return std::make_unique<TrainCommand>(); });
+  registry.Add("sae", "train", [] {
+    return MakeSaeTrainCommand([](uint64_t seed) { return clip::PretrainCorpus(seed, 30000, 0); }, {});
+  });
 }
 
 }  // namespace warden::sae

@@ -9,13 +9,14 @@
 namespace warden::sae {
 
 absl::StatusOr<at::Tensor> LayerActivations(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
-                                            const std::vector<std::string>& prompts, int64_t layer) {
+                                            const std::vector<std::string>& prompts, int64_t layer,
+                                            clip::Padding padding) {
   if (layer < 0 || layer >= model->config().num_hidden_layers) {
     return absl::InvalidArgumentError(absl::StrCat("layer ", layer, " outside [0, ",
                                                    model->config().num_hidden_layers, ")"));
   }
   if (prompts.empty()) return absl::InvalidArgumentError("no prompts");
-  const clip::TokenBatch batch = clip::TokenizeBatch(tokenizer, prompts, clip::Padding::kToLongest);
+  const clip::TokenBatch batch = clip::TokenizeBatch(tokenizer, prompts, padding);
   const int64_t b = static_cast<int64_t>(prompts.size()), l = static_cast<int64_t>(batch.ids[0].size());
   std::vector<int64_t> ids;
   for (const auto& row : batch.ids) ids.insert(ids.end(), row.begin(), row.end());

@@ -35,9 +35,10 @@ struct SaeTrainReport {
 };
 
 // Residual-stream activations [tokens, width] of `prompts` at `layer`, every
-// position of the batch padded to its longest prompt.
+// position of the batch (padded to its longest prompt by default).
 absl::StatusOr<at::Tensor> LayerActivations(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
-                                            const std::vector<std::string>& prompts, int64_t layer);
+                                            const std::vector<std::string>& prompts, int64_t layer,
+                                            clip::Padding padding = clip::Padding::kToLongest);
 
 // Trains `sae` (d_model must equal the encoder's width) on `prompts`, cycling
 // through them. `progress` gets (step, FVU, dead latents) every 10 steps.

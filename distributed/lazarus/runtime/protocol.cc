@@ -1,0 +1,80 @@
+#include "distributed/lazarus/runtime/protocol.h"
+
+#include <nlohmann/json.hpp>
+
+namespace warden::lazarus::protocol {
+
+std::string Generation::ToJson() const {
+  nlohmann::json t = nlohmann::json::array();
+  for (const Transfer& x : transfers) t.push_back({x.layer, x.expert, x.from_rank, x.to_rank});
+  return nlohmann::json{{"gen", gen},           {"members", members},         {"plan", plan},
+                        {"transfers", t},       {"dense_source", dense_source}, {"rollback_to", rollback_to},
+                        {"resume_step", resume_step}, {"from_checkpoint", from_checkpoint}}
+      .dump();
+}
+
+absl::StatusOr<Generation> Generation::FromJson(const std::string& text) {
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return absl::InvalidArgumentError("generation config: not a JSON object");
+  try {
+    Generation g;
+    g.gen = j.at("gen");
+    g.members = j.at("members").get<std::vector<int>>();
+    g.plan = j.at("plan").get<ReplicaPlan>();
+    for (const auto& x : j.at("transfers")) g.transfers.push_back({x.at(0), x.at(1), x.at(2), x.at(3)});
+    g.dense_source = j.at("dense_source");
+    g.rollback_to = j.at("rollback_to");
+    g.resume_step = j.at("resume_step");
+    g.from_checkpoint = j.at("from_checkpoint");
+    for (const auto& layer : g.plan) {
+      for (const auto& row : layer) {
+        if (row.size() != g.members.size()) return absl::InvalidArgumentError("generation config: plan/member mismatch");
+      }
+    }
+    return g;
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(std::string("generation config: ") + e.what());
+  }
+}
+
+int Generation::RankOf(int id) const {
+  for (size_t r = 0; r < members.size(); ++r) {
+    if (members[r] == id) return static_cast<int>(r);
+  }
+  return -1;
+}
+
+std::vector<ExpertKey> Generation::ExpertsOf(int rank) const {
+  std::vector<ExpertKey> keys;
+  for (size_t l = 0; l < plan.size(); ++l) {
+    for (size_t e = 0; e < plan[l].size(); ++e) {
+      if (plan[l][e][rank] > 0) keys.push_back({static_cast<int64_t>(l), static_cast<int64_t>(e)});
+    }
+  }
+  return keys;
+}
+
+std::string Progress::ToJson() const {
+  return nlohmann::json{{"gen", gen}, {"step", step}, {"loss", loss}, {"time", time}, {"rows_sent", rows_sent},
+                        {"load", load}}
+      .dump();
+}
+
+absl::StatusOr<Progress> Progress::FromJson(const std::string& text) {
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return absl::InvalidArgumentError("progress: not a JSON object");
+  try {
+    Progress p;
+    p.gen = j.at("gen");
+    p.step = j.at("step");
+    p.loss = j.at("loss");
+    p.time = j.at("time");
+    p.rows_sent = j.at("rows_sent");
+    p.load = j.at("load").get<std::vector<std::vector<int64_t>>>();
+    return p;
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(std::string("progress: ") + e.what());
+  }
+}
+
+}  // namespace warden::lazarus::protocol

@@ -1,0 +1,58 @@
+// What the Lazarus controller and its workers say to each other through the
+// controller's c10d TCPStore (spec §1): registration, heartbeats, per-step
+// progress, failure reports, and one configuration per generation (members in
+// rank order, the replica plan, expert transfers, where training resumes).
+#ifndef WARDEN_DISTRIBUTED_LAZARUS_RUNTIME_PROTOCOL_H_
+#define WARDEN_DISTRIBUTED_LAZARUS_RUNTIME_PROTOCOL_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "distributed/lazarus/runtime/trainer.h"
+
+namespace warden::lazarus::protocol {
+
+inline std::string HeartbeatKey(int id) { return "hb/" + std::to_string(id); }
+inline std::string JoinedKey(int id) { return "joined/" + std::to_string(id); }
+inline std::string ProgressKey(int id) { return "progress/" + std::to_string(id); }
+inline std::string DoneKey(int id) { return "done/" + std::to_string(id); }
+inline std::string GenerationKey(int gen) { return "gen/" + std::to_string(gen); }
+inline std::string FailedKey(int gen, int id) { return "gen/" + std::to_string(gen) + "/failed/" + std::to_string(id); }
+inline constexpr char kLatestGeneration[] = "gen";
+
+struct Transfer {
+  int layer = 0, expert = 0, from_rank = 0, to_rank = 0;
+};
+
+struct Generation {
+  int gen = 0;
+  std::vector<int> members;     // worker ids in rank order
+  ReplicaPlan plan;             // [layer][expert][rank]
+  std::vector<Transfer> transfers;
+  int dense_source = 0;         // rank whose dense state everyone takes (a survivor)
+  int64_t rollback_to = -1;     // >= 0: ranks that applied a later step undo it
+  int64_t resume_step = -1;     // -1: continue after the last applied step
+  bool from_checkpoint = false; // every rank reloads the checkpoint first
+
+  std::string ToJson() const;
+  static absl::StatusOr<Generation> FromJson(const std::string& text);
+  int RankOf(int id) const;     // -1 if not a member
+  std::vector<ExpertKey> ExpertsOf(int rank) const;
+};
+
+struct Progress {
+  int gen = 0;
+  int64_t step = -1;  // last applied step
+  double loss = 0;
+  double time = 0;    // seconds since the controller started (worker clock: steady, shared machine)
+  int64_t rows_sent = 0;
+  std::vector<std::vector<int64_t>> load;  // [layer][expert] routed tokens (rank 0 only)
+  std::string ToJson() const;
+  static absl::StatusOr<Progress> FromJson(const std::string& text);
+};
+
+}  // namespace warden::lazarus::protocol
+
+#endif  // WARDEN_DISTRIBUTED_LAZARUS_RUNTIME_PROTOCOL_H_

@@ -1,0 +1,269 @@
+#include "distributed/lazarus/runtime/trainer.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "distributed/lazarus/runtime/dispatch.h"
+
+namespace warden::lazarus {
+namespace {
+
+constexpr double kBeta1 = 0.9, kBeta2 = 0.999, kEps = 1e-8;
+
+at::Tensor Flat(const std::vector<at::Tensor>& tensors) {
+  std::vector<at::Tensor> flat;
+  for (const at::Tensor& t : tensors) flat.push_back(t.detach().reshape({-1}));
+  return flat.empty() ? at::empty({0}) : at::cat(flat);
+}
+
+// Copies consecutive slices of `buffer` into `tensors`; returns the offset after them.
+int64_t Scatter(const at::Tensor& buffer, int64_t offset, std::vector<at::Tensor>& tensors) {
+  torch::NoGradGuard no_grad;
+  for (at::Tensor& t : tensors) {
+    t.copy_(buffer.slice(0, offset, offset + t.numel()).view(t.sizes()));
+    offset += t.numel();
+  }
+  return offset;
+}
+
+at::Tensor GradOrZeros(const at::Tensor& p) {
+  return p.grad().defined() ? p.grad().reshape({-1}) : at::zeros({p.numel()});
+}
+
+}  // namespace
+
+std::string ExpertName(const ExpertKey& key) { return absl::StrCat("L", key.first, ".E", key.second); }
+
+Trainer::Trainer(const TrainConfig& config, const ByteCorpus* corpus)
+    : config_(config), corpus_(corpus), model_(config.model, config.seed) {}
+
+void Trainer::RetainExperts(const std::vector<ExpertKey>& keep) {
+  std::map<ExpertKey, Expert> kept;
+  for (const ExpertKey& k : keep) {
+    auto it = experts_.find(k);
+    if (it != experts_.end()) kept[k] = it->second;
+  }
+  experts_ = std::move(kept);
+}
+
+void Trainer::InitExperts(const std::vector<ExpertKey>& keys) {
+  for (const ExpertKey& k : keys) experts_[k] = InitExpert(config_.model, config_.seed, k.first, k.second);
+}
+
+std::vector<at::Tensor> Trainer::DenseParams() const { return model_->parameters(); }
+
+Trainer::Moments& Trainer::MomentsOf(const std::string& name, const at::Tensor& like) {
+  auto it = moments_.find(name);
+  if (it == moments_.end()) {
+    it = moments_.emplace(name, Moments{at::zeros_like(like.detach()), at::zeros_like(like.detach())}).first;
+  }
+  return it->second;
+}
+
+void Trainer::AdamUpdate(at::Tensor& param, const at::Tensor& grad, Moments& s) {
+  torch::NoGradGuard no_grad;
+  const double t = static_cast<double>(updates_);
+  s.m.mul_(kBeta1).add_(grad, 1 - kBeta1);
+  s.v.mul_(kBeta2).addcmul_(grad, grad, 1 - kBeta2);
+  const double step_size = config_.learning_rate * std::sqrt(1 - std::pow(kBeta2, t)) / (1 - std::pow(kBeta1, t));
+  param.addcdiv_(s.m, s.v.sqrt().add_(kEps), -step_size);
+}
+
+StepOutcome Trainer::Step(int64_t step, const c10::intrusive_ptr<c10d::ProcessGroup>& group, int rank, int world,
+                          const ReplicaPlan& plan, bool flag) {
+  const MoeConfig& mc = config_.model;
+  const auto [begin, end] = ShardOf(config_.global_batch, rank, world);
+  const at::Tensor tokens = corpus_->Rows(step * config_.global_batch + begin, end - begin, mc.context);
+  const double denominator = static_cast<double>(config_.global_batch * mc.context);
+
+  std::vector<at::Tensor> dense = DenseParams();
+  for (at::Tensor& p : dense) p.mutable_grad() = at::Tensor();
+  for (auto& [key, e] : experts_) {
+    for (at::Tensor t : e.Tensors()) t.mutable_grad() = at::Tensor();
+  }
+  at::Tensor load = at::zeros({mc.layers, mc.experts}, at::kLong);
+  StepOutcome out;
+  at::Tensor loss;
+  if (group) {
+    DispatchedExperts runner(group, rank, world, plan, &experts_);
+    loss = model_->Loss(tokens, runner, denominator, &load);
+    loss.backward();
+    out.rows_sent = runner.rows_sent();
+  } else {
+    LocalExperts runner(&experts_);
+    loss = model_->Loss(tokens, runner, denominator, &load);
+    loss.backward();
+  }
+
+  // One buffer, one all-reduce: dense grads | all experts' grads | loss | flag | load.
+  std::vector<at::Tensor> parts;
+  for (const at::Tensor& p : dense) parts.push_back(GradOrZeros(p));
+  const int64_t per_expert = ExpertBufferSize() / 3;
+  for (int64_t l = 0; l < mc.layers; ++l) {
+    for (int64_t e = 0; e < mc.experts; ++e) {
+      auto it = experts_.find({l, e});
+      if (it == experts_.end()) {
+        parts.push_back(at::zeros({per_expert}));
+      } else {
+        for (const at::Tensor& t : it->second.Tensors()) parts.push_back(GradOrZeros(t));
+      }
+    }
+  }
+  parts.push_back(at::full({1}, loss.item<double>(), at::kFloat));
+  parts.push_back(at::full({1}, flag ? 1.0f : 0.0f));
+  parts.push_back(load.reshape({-1}).to(at::kFloat));
+  at::Tensor buffer = at::cat(parts);
+  if (group) {
+    std::vector<at::Tensor> io = {buffer};
+    group->allreduce(io)->wait();
+  }
+
+  // Adam on the summed gradients.
+  Snapshot();
+  ++updates_;
+  int64_t offset = 0;
+  const std::vector<std::string> names = [&] {
+    std::vector<std::string> n;
+    for (const auto& item : model_->named_parameters()) n.push_back(item.key());
+    return n;
+  }();
+  for (size_t i = 0; i < dense.size(); ++i) {
+    const at::Tensor g = buffer.slice(0, offset, offset + dense[i].numel()).view(dense[i].sizes());
+    AdamUpdate(dense[i], g, MomentsOf(names[i], dense[i]));
+    offset += dense[i].numel();
+  }
+  for (int64_t l = 0; l < mc.layers; ++l) {
+    for (int64_t e = 0; e < mc.experts; ++e) {
+      auto it = experts_.find({l, e});
+      if (it == experts_.end()) {
+        offset += per_expert;
+        continue;
+      }
+      std::vector<at::Tensor> tensors = it->second.Tensors();
+      for (size_t i = 0; i < tensors.size(); ++i) {
+        const at::Tensor g = buffer.slice(0, offset, offset + tensors[i].numel()).view(tensors[i].sizes());
+        AdamUpdate(tensors[i], g, MomentsOf(absl::StrCat(ExpertName({l, e}), ".", i), tensors[i]));
+        offset += tensors[i].numel();
+      }
+    }
+  }
+  out.loss = buffer[offset].item<double>();
+  out.any_flag = buffer[offset + 1].item<double>() > 0.5;
+  out.load = buffer.slice(0, offset + 2).round().to(at::kLong).view({mc.layers, mc.experts});
+  return out;
+}
+
+at::Tensor Trainer::PackDense() const {
+  auto* self = const_cast<Trainer*>(this);
+  std::vector<at::Tensor> parts;
+  std::vector<at::Tensor> ms, vs;
+  for (const auto& item : model_->named_parameters()) {
+    parts.push_back(item.value());
+    Moments& s = self->MomentsOf(item.key(), item.value());
+    ms.push_back(s.m);
+    vs.push_back(s.v);
+  }
+  parts.insert(parts.end(), ms.begin(), ms.end());
+  parts.insert(parts.end(), vs.begin(), vs.end());
+  parts.push_back(at::full({1}, static_cast<float>(updates_)));
+  return Flat(parts);
+}
+
+absl::Status Trainer::UnpackDense(const at::Tensor& buffer) {
+  std::vector<at::Tensor> params, ms, vs;
+  for (const auto& item : model_->named_parameters()) {
+    params.push_back(item.value());
+    Moments& s = MomentsOf(item.key(), item.value());
+    ms.push_back(s.m);
+    vs.push_back(s.v);
+  }
+  int64_t need = 1;
+  for (const at::Tensor& p : params) need += 3 * p.numel();
+  if (buffer.numel() != need) {
+    return absl::InvalidArgumentError(absl::StrCat("dense state has ", buffer.numel(), " values, want ", need));
+  }
+  int64_t offset = Scatter(buffer, 0, params);
+  offset = Scatter(buffer, offset, ms);
+  offset = Scatter(buffer, offset, vs);
+  updates_ = static_cast<int64_t>(std::llround(buffer[offset].item<double>()));
+  return absl::OkStatus();
+}
+
+int64_t Trainer::ExpertBufferSize() const {
+  const MoeConfig& c = config_.model;
+  return 3 * (2 * c.width * c.expert_hidden + c.width + c.expert_hidden);
+}
+
+at::Tensor Trainer::PackExpert(const ExpertKey& key) const {
+  auto* self = const_cast<Trainer*>(this);
+  const std::vector<at::Tensor> tensors = experts_.at(key).Tensors();
+  std::vector<at::Tensor> parts = tensors, vs;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    Moments& s = self->MomentsOf(absl::StrCat(ExpertName(key), ".", i), tensors[i]);
+    parts.push_back(s.m);
+    vs.push_back(s.v);
+  }
+  parts.insert(parts.end(), vs.begin(), vs.end());
+  return Flat(parts);
+}
+
+void Trainer::UnpackExpert(const ExpertKey& key, const at::Tensor& buffer) {
+  if (!experts_.count(key)) experts_[key] = InitExpert(config_.model, config_.seed, key.first, key.second);
+  std::vector<at::Tensor> tensors = experts_.at(key).Tensors(), ms, vs;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    Moments& s = MomentsOf(absl::StrCat(ExpertName(key), ".", i), tensors[i]);
+    ms.push_back(s.m);
+    vs.push_back(s.v);
+  }
+  int64_t offset = Scatter(buffer, 0, tensors);
+  offset = Scatter(buffer, offset, ms);
+  Scatter(buffer, offset, vs);
+}
+
+void Trainer::Snapshot() {
+  auto saved = std::make_unique<Saved>();
+  saved->dense = PackDense();
+  for (const auto& [key, e] : experts_) saved->experts[key] = PackExpert(key);
+  snapshot_ = std::move(saved);
+}
+
+bool Trainer::RestoreSnapshot() {
+  if (!snapshot_) return false;
+  if (!UnpackDense(snapshot_->dense).ok()) return false;
+  for (const auto& [key, buffer] : snapshot_->experts) {
+    if (experts_.count(key)) UnpackExpert(key, buffer);
+  }
+  snapshot_.reset();
+  return true;
+}
+
+tensor::Checkpoint Trainer::ToCheckpoint(const std::map<ExpertKey, at::Tensor>& all_expert_buffers) const {
+  tensor::Checkpoint c;
+  c.tensors.push_back({"dense", PackDense()});
+  for (const auto& [key, buffer] : all_expert_buffers) c.tensors.push_back({"expert." + ExpertName(key), buffer});
+  c.metadata["updates"] = updates_;
+  return c;
+}
+
+absl::Status Trainer::FromCheckpoint(const tensor::Checkpoint& checkpoint, const std::vector<ExpertKey>& keys) {
+  const std::map<std::string, at::Tensor> tensors(checkpoint.tensors.begin(), checkpoint.tensors.end());
+  auto dense = tensors.find("dense");
+  if (dense == tensors.end()) return absl::InvalidArgumentError("checkpoint has no dense state");
+  if (absl::Status s = UnpackDense(dense->second); !s.ok()) return s;
+  experts_.clear();
+  for (const ExpertKey& k : keys) {
+    auto it = tensors.find("expert." + ExpertName(k));
+    if (it == tensors.end() || it->second.numel() != ExpertBufferSize()) {
+      return absl::InvalidArgumentError(absl::StrCat("checkpoint lacks expert ", ExpertName(k)));
+    }
+    UnpackExpert(k, it->second);
+  }
+  snapshot_.reset();
+  return absl::OkStatus();
+}
+
+at::Tensor Trainer::DenseParameters() const { return Flat(DenseParams()); }
+
+}  // namespace warden::lazarus

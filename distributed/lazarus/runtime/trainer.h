@@ -1,0 +1,106 @@
+// One Lazarus worker's training state and step (spec §1, §4): dense
+// parameters (data-parallel), this worker's expert replicas, Adam state for
+// both, and the step: forward/backward with the dispatcher, one all-reduce of
+// a flat buffer [dense grads | every expert's grads (zeros where this rank has
+// no replica) | loss | flags], then Adam. Summing expert grads over all ranks
+// sums them over the expert's replica holders, so replicas stay identical and
+// the update equals a single process's on the whole global batch.
+//
+// State moves as flat buffers: dense (params + Adam), and per expert (params +
+// Adam) for migration between workers; a full checkpoint holds everything.
+#ifndef WARDEN_DISTRIBUTED_LAZARUS_RUNTIME_TRAINER_H_
+#define WARDEN_DISTRIBUTED_LAZARUS_RUNTIME_TRAINER_H_
+
+#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "components/tensor/checkpoint.h"
+#include "distributed/lazarus/runtime/moe_model.h"
+
+namespace warden::lazarus {
+
+struct TrainConfig {
+  MoeConfig model;
+  int64_t global_batch = 16;  // sequences per step over all ranks
+  double learning_rate = 3e-3;
+  uint64_t seed = 0;
+};
+
+// replicas[layer][e][j]: replicas of expert e on rank j.
+using ReplicaPlan = std::vector<std::vector<std::vector<int>>>;
+
+struct StepOutcome {
+  double loss = 0;          // global mean next-token loss
+  bool any_flag = false;    // some rank raised `flag`
+  at::Tensor load;          // [layers, experts]: routed tokens, all ranks
+  int64_t rows_sent = 0;    // rows this rank sent to other ranks
+};
+
+class Trainer {
+ public:
+  Trainer(const TrainConfig& config, const ByteCorpus* corpus);
+
+  // Keeps exactly the experts in `keep` that are present; creates none.
+  void RetainExperts(const std::vector<ExpertKey>& keep);
+  // Every expert, freshly initialised (single process, and the first plan).
+  void InitExperts(const std::vector<ExpertKey>& keys);
+  const std::map<ExpertKey, Expert>& experts() const { return experts_; }
+
+  // Trains on step `step`'s global batch. `group` null: a single process
+  // holding every expert (the reference). Throws on a failed collective.
+  StepOutcome Step(int64_t step, const c10::intrusive_ptr<c10d::ProcessGroup>& group, int rank, int world,
+                   const ReplicaPlan& plan, bool flag);
+
+  int64_t updates() const { return updates_; }  // Adam steps taken
+
+  // Flat buffers for migration and broadcast.
+  at::Tensor PackDense() const;                        // params, Adam m, v, updates
+  absl::Status UnpackDense(const at::Tensor& buffer);
+  int64_t ExpertBufferSize() const;                    // params + m + v of one expert
+  at::Tensor PackExpert(const ExpertKey& key) const;
+  void UnpackExpert(const ExpertKey& key, const at::Tensor& buffer);
+
+  // The previous step's state, for dropping a step some ranks applied.
+  void Snapshot();
+  bool RestoreSnapshot();  // false if none
+
+  // Full-model checkpoint tensors (needs every expert here) and loading the
+  // dense state plus the experts in `keys` back.
+  tensor::Checkpoint ToCheckpoint(const std::map<ExpertKey, at::Tensor>& all_expert_buffers) const;
+  absl::Status FromCheckpoint(const tensor::Checkpoint& checkpoint, const std::vector<ExpertKey>& keys);
+
+  // Dense parameters flattened (tests compare runs with this).
+  at::Tensor DenseParameters() const;
+  const TrainConfig& config() const { return config_; }
+
+ private:
+  struct Moments {
+    at::Tensor m, v;
+  };
+  void AdamUpdate(at::Tensor& param, const at::Tensor& grad, Moments& moments);
+  std::vector<at::Tensor> DenseParams() const;
+  Moments& MomentsOf(const std::string& name, const at::Tensor& like);
+
+  TrainConfig config_;
+  const ByteCorpus* corpus_;
+  MoeGpt model_;
+  std::map<ExpertKey, Expert> experts_;
+  std::map<std::string, Moments> moments_;
+  int64_t updates_ = 0;
+
+  struct Saved {
+    at::Tensor dense;
+    std::map<ExpertKey, at::Tensor> experts;
+  };
+  std::unique_ptr<Saved> snapshot_;
+};
+
+std::string ExpertName(const ExpertKey& key);
+
+}  // namespace warden::lazarus
+
+#endif  // WARDEN_DISTRIBUTED_LAZARUS_RUNTIME_TRAINER_H_

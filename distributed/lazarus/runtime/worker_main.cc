@@ -1,0 +1,276 @@
+// A Lazarus worker process (spec §1): registers with the controller's TCPStore,
+// heartbeats, and trains generation after generation. In each generation it
+// joins a fresh Gloo process group of the members, takes the dense state from
+// a survivor, exchanges expert replicas (weights and Adam state) as the plan's
+// transfers say, and steps until the run ends, a new generation is announced
+// (a join; all ranks switch after the same step), or a collective fails (a
+// peer died): then it reports its last applied step and waits for the
+// controller's next generation. No checkpoint is read unless the controller
+// says every replica of some expert was lost.
+//
+//   lazarus_worker --port=P --id=I --steps=S [model flags] [--checkpoint=PATH --checkpoint_every=K]
+#include <signal.h>
+#include <unistd.h>
+
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/torch.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "components/tensor/checkpoint.h"
+#include "components/tensor/text_datasets.h"
+#include "distributed/lazarus/runtime/protocol.h"
+#include "distributed/lazarus/runtime/worker_options.h"
+
+namespace warden::lazarus {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace p = protocol;
+
+std::string Get(c10d::Store& store, const std::string& key) {
+  const std::vector<uint8_t> v = store.get(key);
+  return std::string(v.begin(), v.end());
+}
+void Set(c10d::Store& store, const std::string& key, const std::string& value) {
+  store.set(key, std::vector<uint8_t>(value.begin(), value.end()));
+}
+
+double NowMs() {
+  return std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+class Worker {
+ public:
+  Worker(const WorkerOptions& options, const ByteCorpus* corpus)
+      : options_(options), trainer_(options.train, corpus) {}
+
+  int Run() {
+    c10d::TCPStoreOptions so;
+    so.port = static_cast<uint16_t>(options_.port);
+    so.isServer = false;
+    so.waitWorkers = false;
+    so.timeout = std::chrono::seconds(60);
+    store_ = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", so);
+    std::thread heartbeat([this, so] {
+      c10d::TCPStore hb("127.0.0.1", so);
+      while (!stop_) {
+        try {
+          Set(hb, p::HeartbeatKey(options_.id), absl::StrCat(NowMs()));
+        } catch (const std::exception&) {
+          return;  // the controller is gone
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    });
+    Set(*store_, p::JoinedKey(options_.id), absl::StrCat(getpid()));
+    const int code = Loop();
+    stop_ = true;
+    heartbeat.join();
+    return code;
+  }
+
+ private:
+  // The next generation that includes this worker (or nullopt when told to leave).
+  absl::StatusOr<p::Generation> AwaitGeneration() {
+    while (true) {
+      int latest = -1;
+      if (store_->check({p::kLatestGeneration})) absl::SimpleAtoi(Get(*store_, p::kLatestGeneration), &latest);
+      for (int g = std::max(gen_ + 1, latest); g >= 0 && g <= latest; ++g) {
+        absl::StatusOr<p::Generation> config = p::Generation::FromJson(Get(*store_, p::GenerationKey(g)));
+        if (!config.ok()) return config.status();
+        if (config->RankOf(options_.id) >= 0) return config;
+        if (gen_ >= 0) return absl::CancelledError("left out of the new generation");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
+  int Loop() {
+    bool first = true;
+    while (true) {
+      absl::StatusOr<p::Generation> config = AwaitGeneration();
+      if (!config.ok()) {
+        std::fprintf(stderr, "worker %d: %s\n", options_.id, std::string(config.status().message()).c_str());
+        return absl::IsCancelled(config.status()) ? 0 : 1;
+      }
+      gen_ = config->gen;
+      try {
+        const absl::Status s = Configure(*config, first);
+        if (!s.ok()) {
+          std::fprintf(stderr, "worker %d: %s\n", options_.id, std::string(s.message()).c_str());
+          return 1;
+        }
+        first = false;
+        if (Train(*config)) {
+          Set(*store_, p::DoneKey(options_.id), absl::StrCat(applied_));
+          return 0;
+        }
+      } catch (const std::exception& e) {
+        // A collective failed: some peer is gone. Drop the step, report, wait.
+        group_.reset();
+        Set(*store_, p::FailedKey(gen_, options_.id), absl::StrCat(applied_));
+      }
+    }
+  }
+
+  absl::Status Configure(const p::Generation& config, bool first) {
+    rank_ = config.RankOf(options_.id);
+    world_ = static_cast<int>(config.members.size());
+    plan_ = config.plan;
+    if (config.rollback_to >= 0 && applied_ > config.rollback_to) {
+      if (applied_ - config.rollback_to > 1 || !trainer_.RestoreSnapshot()) {
+        return absl::InternalError("cannot roll back more than one step");
+      }
+      applied_ = config.rollback_to;
+    }
+    auto options = c10d::ProcessGroupGloo::Options::create();
+    options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+    options->timeout = std::chrono::milliseconds(options_.collective_timeout_ms);
+    auto prefixed = c10::make_intrusive<c10d::PrefixStore>(absl::StrCat("pg", config.gen, "/"), store_);
+    group_ = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, rank_, world_, options);
+
+    const std::vector<ExpertKey> mine = config.ExpertsOf(rank_);
+    if (config.from_checkpoint) {
+      absl::StatusOr<tensor::Checkpoint> ckpt = tensor::LoadCheckpoint(options_.checkpoint);
+      if (!ckpt.ok()) return ckpt.status();
+      if (absl::Status s = trainer_.FromCheckpoint(*ckpt, mine); !s.ok()) return s;
+      applied_ = ckpt->metadata.value("step", int64_t{-1});
+      return absl::OkStatus();
+    }
+    if (first && config.gen == 0) {
+      trainer_.InitExperts(mine);  // same seed everywhere: identical replicas
+      return absl::OkStatus();
+    }
+    // Dense state and the applied step from a survivor.
+    std::vector<at::Tensor> dense = {at::cat({trainer_.PackDense(), at::full({1}, static_cast<float>(applied_))})};
+    c10d::BroadcastOptions bo;
+    bo.rootRank = config.dense_source;
+    group_->broadcast(dense, bo)->wait();
+    if (absl::Status s = trainer_.UnpackDense(dense[0].slice(0, 0, -1)); !s.ok()) return s;
+    applied_ = static_cast<int64_t>(std::llround(dense[0][-1].item<double>()));
+    // Missing replicas from their holders.
+    std::vector<c10::intrusive_ptr<c10d::Work>> pending;
+    std::vector<std::pair<ExpertKey, at::Tensor>> incoming;
+    for (size_t i = 0; i < config.transfers.size(); ++i) {
+      const p::Transfer& t = config.transfers[i];
+      const ExpertKey key{t.layer, t.expert};
+      if (t.from_rank == rank_) {
+        std::vector<at::Tensor> out = {trainer_.PackExpert(key)};
+        pending.push_back(group_->send(out, t.to_rank, static_cast<int>(i)));
+        outgoing_.push_back(out[0]);
+      } else if (t.to_rank == rank_) {
+        incoming.push_back({key, at::empty({trainer_.ExpertBufferSize()})});
+        std::vector<at::Tensor> in = {incoming.back().second};
+        pending.push_back(group_->recv(in, t.from_rank, static_cast<int>(i)));
+      }
+    }
+    for (auto& w : pending) w->wait();
+    outgoing_.clear();
+    for (const auto& [key, buffer] : incoming) trainer_.UnpackExpert(key, buffer);
+    trainer_.RetainExperts(mine);
+    for (const ExpertKey& k : mine) {
+      if (!trainer_.experts().count(k)) return absl::InternalError(absl::StrCat("no replica of ", ExpertName(k)));
+    }
+    return absl::OkStatus();
+  }
+
+  // Full state of every expert on rank 0 (owner = lowest rank holding it), written atomically.
+  void WriteCheckpoint(const p::Generation& config) {
+    const int64_t size = trainer_.ExpertBufferSize();
+    const MoeConfig& mc = options_.train.model;
+    at::Tensor all = at::zeros({mc.layers * mc.experts * size});
+    for (int64_t l = 0; l < mc.layers; ++l) {
+      for (int64_t e = 0; e < mc.experts; ++e) {
+        int owner = -1;
+        for (int j = 0; j < world_ && owner < 0; ++j) {
+          if (config.plan[l][e][j] > 0) owner = j;
+        }
+        if (owner == rank_) all.slice(0, (l * mc.experts + e) * size, (l * mc.experts + e + 1) * size)
+                               .copy_(trainer_.PackExpert({l, e}));
+      }
+    }
+    std::vector<at::Tensor> io = {all};
+    group_->allreduce(io)->wait();
+    if (rank_ != 0) return;
+    std::map<ExpertKey, at::Tensor> buffers;
+    for (int64_t l = 0; l < mc.layers; ++l) {
+      for (int64_t e = 0; e < mc.experts; ++e) {
+        buffers[{l, e}] = all.slice(0, (l * mc.experts + e) * size, (l * mc.experts + e + 1) * size).clone();
+      }
+    }
+    tensor::Checkpoint c = trainer_.ToCheckpoint(buffers);
+    c.metadata["step"] = applied_;
+    if (absl::Status s = tensor::SaveCheckpoint(options_.checkpoint, c); !s.ok()) {
+      std::fprintf(stderr, "worker %d: checkpoint: %s\n", options_.id, std::string(s.message()).c_str());
+    }
+  }
+
+  // Returns true when every step is done; false when a new generation starts.
+  bool Train(const p::Generation& config) {
+    int64_t step = config.resume_step >= 0 ? config.resume_step : applied_ + 1;
+    for (; step < options_.steps; ++step) {
+      const bool announced = store_->check({p::GenerationKey(gen_ + 1)});
+      const StepOutcome out = trainer_.Step(step, group_, rank_, world_, plan_, announced);
+      applied_ = step;
+      p::Progress progress;
+      progress.gen = gen_;
+      progress.step = step;
+      progress.loss = out.loss;
+      progress.time = NowMs() / 1000.0;
+      progress.rows_sent = out.rows_sent;
+      if (rank_ == 0) {
+        for (int64_t l = 0; l < out.load.size(0); ++l) {
+          progress.load.emplace_back(out.load[l].data_ptr<int64_t>(), out.load[l].data_ptr<int64_t>() + out.load.size(1));
+        }
+      }
+      Set(*store_, p::ProgressKey(options_.id), progress.ToJson());
+      if (options_.checkpoint_every > 0 && (step + 1) % options_.checkpoint_every == 0) WriteCheckpoint(config);
+      if (out.any_flag) return step + 1 >= options_.steps;
+    }
+    if (rank_ == 0 && !options_.final_state.empty()) {
+      tensor::Checkpoint c;
+      c.tensors.push_back({"dense", trainer_.DenseParameters()});
+      for (const auto& [key, e] : trainer_.experts()) c.tensors.push_back({"expert." + ExpertName(key), trainer_.PackExpert(key)});
+      (void)tensor::SaveCheckpoint(options_.final_state, c);
+    }
+    return true;
+  }
+
+  WorkerOptions options_;
+  Trainer trainer_;
+  c10::intrusive_ptr<c10d::TCPStore> store_;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> group_;
+  std::vector<at::Tensor> outgoing_;
+  std::atomic<bool> stop_{false};
+  ReplicaPlan plan_;
+  int gen_ = -1, rank_ = 0, world_ = 1;
+  int64_t applied_ = -1;
+};
+
+}  // namespace
+}  // namespace warden::lazarus
+
+int main(int argc, char** argv) {
+  using namespace warden::lazarus;
+  absl::StatusOr<WorkerOptions> options = ParseWorkerOptions(argc, argv);
+  if (!options.ok()) {
+    std::fprintf(stderr, "lazarus_worker: %s\n", std::string(options.status().message()).c_str());
+    return 2;
+  }
+  at::set_num_threads(1);  // many workers share few cores
+  absl::StatusOr<ByteCorpus> corpus = LoadSotuCorpus();
+  if (!corpus.ok()) {
+    std::fprintf(stderr, "lazarus_worker: %s\n", std::string(corpus.status().message()).c_str());
+    return 2;
+  }
+  Worker worker(*options, &*corpus);
+  return worker.Run();
+}

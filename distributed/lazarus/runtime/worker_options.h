@@ -1,0 +1,34 @@
+// A worker's command line, built by the controller and parsed by the worker,
+// and the training text both use.
+#ifndef WARDEN_DISTRIBUTED_LAZARUS_RUNTIME_WORKER_OPTIONS_H_
+#define WARDEN_DISTRIBUTED_LAZARUS_RUNTIME_WORKER_OPTIONS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "distributed/lazarus/runtime/moe_model.h"
+#include "distributed/lazarus/runtime/trainer.h"
+
+namespace warden::lazarus {
+
+struct WorkerOptions {
+  int port = 0;  // the controller's TCPStore on 127.0.0.1
+  int id = 0;    // physical worker id (stable across generations)
+  int64_t steps = 100;
+  TrainConfig train;
+  std::string checkpoint;        // path of the shared checkpoint
+  int64_t checkpoint_every = 0;  // steps; 0 = never
+  int64_t collective_timeout_ms = 5000;
+  std::string final_state;       // rank 0 writes dense + its experts here at the end
+};
+
+std::vector<std::string> WorkerArgs(const WorkerOptions& options);
+absl::StatusOr<WorkerOptions> ParseWorkerOptions(int argc, char** argv);
+
+// The State of the Union sentences joined by spaces, as bytes.
+absl::StatusOr<ByteCorpus> LoadSotuCorpus();
+
+}  // namespace warden::lazarus
+
+#endif  // WARDEN_DISTRIBUTED_LAZARUS_RUNTIME_WORKER_OPTIONS_H_
