@@ -1,5 +1,7 @@
 #include "distributed/lazarus/lazarus_cli.h"
 
+#include <unistd.h>
+
 #include <functional>
 #include <memory>
 #include <string>
@@ -15,6 +17,8 @@
 #include "distributed/lazarus/allocation.h"
 #include "distributed/lazarus/placement.h"
 #include "distributed/lazarus/recovery.h"
+#include "distributed/lazarus/runtime/train_flags.h"
+#include "tools/cli/runfiles.h"
 #include "distributed/lazarus/sim_study.h"
 #include "distributed/lazarus/trace.h"
 #include "components/tensor/atomic_file.h"
@@ -269,10 +273,43 @@ class SimulateCommand : public cli::Command {
   SimulateConfig config_;
 };
 
+// `warden lazarus train`: validates the flags and becomes lazarus_controller
+// (its own binary, which launches the workers), so the timeline and the JSON
+// line stream straight through and its exit code is ours.
+class TrainCommand : public cli::Command {
+ public:
+  std::string Summary() const override {
+    return "trains a small MoE on loopback workers over Gloo; injects failures and joins; recovers without a checkpoint";
+  }
+  void DefineFlags(cli::FlagSet& flags) override { flags_.Define(flags); }
+  absl::Status Run(const std::vector<std::string>& args, std::ostream& out) override {
+    if (!args.empty()) return absl::InvalidArgumentError("train takes no arguments");
+    const std::string controller = cli::FindRunfile("distributed/lazarus/lazarus_controller");
+    const std::string worker = cli::FindRunfile("distributed/lazarus/lazarus_worker");
+    if (controller.empty() || worker.empty()) {
+      return absl::NotFoundError("lazarus_controller / lazarus_worker are not beside this binary");
+    }
+    absl::StatusOr<ControllerOptions> options = flags_.ToOptions(worker);
+    if (!options.ok()) return options.status();
+    std::vector<std::string> argv = {controller, "--worker_binary=" + worker};
+    for (const std::string& a : flags_.ToArgs()) argv.push_back(a);
+    std::vector<char*> raw;
+    for (std::string& a : argv) raw.push_back(a.data());
+    raw.push_back(nullptr);
+    out.flush();
+    execv(controller.c_str(), raw.data());
+    return absl::InternalError(absl::StrCat("cannot start ", controller));
+  }
+
+ private:
+  TrainFlags flags_;
+};
+
 }  // namespace
 
 void RegisterLazarusCommands(cli::CommandRegistry& registry) {
-  registry.AddGroup("lazarus", "Lazarus: resilient MoE training (planner and simulator)");
+  registry.AddGroup("lazarus", "Lazarus: resilient MoE training (planner, simulator, runtime)");
+  registry.Add("lazarus", "train", [] { return std::make_unique<TrainCommand>(); });
   registry.Add("lazarus", "plan", [] { return std::make_unique<PlanCommand>(); });
   registry.Add("lazarus", "simulate", [] { return std::make_unique<SimulateCommand>(); });
 }

@@ -60,6 +60,9 @@ MoeGptImpl::MoeGptImpl(const MoeConfig& config, uint64_t seed) : config_(config)
     gate_.push_back(register_module(p + "gate", torch::nn::Linear(torch::nn::LinearOptions(d, config.experts).bias(false))));
   }
   final_ = register_module("final", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
+  torch::NoGradGuard no_grad;
+  token_->weight.normal_(0, 0.02);  // GPT-2's scale; N(0, 1) would make the tied head's logits huge
+  position_->weight.normal_(0, 0.02);
 }
 
 at::Tensor MoeGptImpl::Block(int64_t layer, const at::Tensor& x, ExpertRunner& runner, at::Tensor* expert_load) {

@@ -63,7 +63,7 @@ class Worker {
       c10d::TCPStore hb("127.0.0.1", so);
       while (!stop_) {
         try {
-          Set(hb, p::HeartbeatKey(options_.id), absl::StrCat(NowMs()));
+          Set(hb, p::HeartbeatKey(options_.id), absl::StrCat(static_cast<int64_t>(NowMs())));
         } catch (const std::exception&) {
           return;  // the controller is gone
         }
@@ -217,6 +217,9 @@ class Worker {
   bool Train(const p::Generation& config) {
     int64_t step = config.resume_step >= 0 ? config.resume_step : applied_ + 1;
     for (; step < options_.steps; ++step) {
+      if (std::find(options_.skip_steps.begin(), options_.skip_steps.end(), step) != options_.skip_steps.end()) {
+        continue;
+      }
       const bool announced = store_->check({p::GenerationKey(gen_ + 1)});
       const StepOutcome out = trainer_.Step(step, group_, rank_, world_, plan_, announced);
       applied_ = step;

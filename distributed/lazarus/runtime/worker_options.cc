@@ -4,6 +4,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "components/tensor/text_datasets.h"
 
 namespace warden::lazarus {
@@ -18,7 +20,7 @@ std::vector<std::string> WorkerArgs(const WorkerOptions& o) {
           absl::StrCat("--lr=", o.train.learning_rate), absl::StrCat("--seed=", o.train.seed),
           absl::StrCat("--checkpoint=", o.checkpoint), absl::StrCat("--checkpoint_every=", o.checkpoint_every),
           absl::StrCat("--collective_timeout_ms=", o.collective_timeout_ms),
-          absl::StrCat("--final_state=", o.final_state)};
+          absl::StrCat("--final_state=", o.final_state), absl::StrCat("--skip_steps=", absl::StrJoin(o.skip_steps, ","))};
 }
 
 absl::StatusOr<WorkerOptions> ParseWorkerOptions(int argc, char** argv) {
@@ -49,6 +51,12 @@ absl::StatusOr<WorkerOptions> ParseWorkerOptions(int argc, char** argv) {
       o.checkpoint = value;
     } else if (name == "final_state") {
       o.final_state = value;
+    } else if (name == "skip_steps") {
+      for (absl::string_view v : absl::StrSplit(value, ',', absl::SkipEmpty())) {
+        int64_t step = 0;
+        ok = ok && absl::SimpleAtoi(v, &step);
+        o.skip_steps.push_back(step);
+      }
     } else {
       return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
     }

@@ -21,6 +21,7 @@ struct WorkerOptions {
   int64_t checkpoint_every = 0;  // steps; 0 = never
   int64_t collective_timeout_ms = 5000;
   std::string final_state;       // rank 0 writes dense + its experts here at the end
+  std::vector<int64_t> skip_steps;  // steps whose batch is dropped (a failure-free reference run)
 };
 
 std::vector<std::string> WorkerArgs(const WorkerOptions& options);

@@ -1,0 +1,378 @@
+#include "distributed/lazarus/runtime/controller.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "distributed/lazarus/allocation.h"
+#include "distributed/lazarus/reconfigure.h"
+
+namespace warden::lazarus {
+namespace {
+
+namespace p = protocol;
+using Clock = std::chrono::steady_clock;
+
+double WallSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string Get(c10d::Store& store, const std::string& key) {
+  const std::vector<uint8_t> v = store.get(key);
+  return std::string(v.begin(), v.end());
+}
+void Set(c10d::Store& store, const std::string& key, const std::string& value) {
+  store.set(key, std::vector<uint8_t>(value.begin(), value.end()));
+}
+
+pid_t Spawn(const std::string& binary, const std::vector<std::string>& args) {
+  const pid_t pid = fork();
+  if (pid != 0) return pid;
+  prctl(PR_SET_PDEATHSIG, SIGKILL);  // no orphaned workers if the controller dies
+  std::vector<char*> argv = {const_cast<char*>(binary.c_str())};
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  execv(binary.c_str(), argv.data());
+  _exit(127);
+}
+
+class Controller {
+ public:
+  Controller(const ControllerOptions& options, std::ostream& out) : o_(options), out_(out) {}
+
+  ~Controller() {
+    for (const auto& [id, pid] : pids_) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  }
+
+  absl::StatusOr<RunSummary> Run() {
+    start_ = Clock::now();
+    c10d::TCPStoreOptions so;
+    so.port = 0;
+    so.isServer = true;
+    so.waitWorkers = false;
+    so.timeout = std::chrono::seconds(30);
+    store_ = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", so);
+    port_ = store_->getPort();
+    out_ << absl::StrFormat("controller: TCPStore on 127.0.0.1:%d; launching %d workers\n", port_, o_.ranks);
+    for (int id = 0; id < o_.ranks; ++id) Launch(id);
+    if (absl::Status s = AwaitJoined(std::vector<int>(ids_.begin(), ids_.end())); !s.ok()) return s;
+
+    absl::StatusOr<std::vector<Placement>> layers = PlanLayers(o_.worker.train.model, {}, o_.ranks, o_.slots,
+                                                               o_.fault_tolerance);
+    if (!layers.ok()) return layers.status();
+    p::Generation g;
+    g.members.assign(ids_.begin(), ids_.end());
+    g.plan = ToReplicaPlan(*layers, static_cast<int>(o_.worker.train.model.experts));
+    Publish(g, *layers);
+
+    while (true) {
+      if (Elapsed() > o_.deadline_s) return absl::DeadlineExceededError("training did not finish before the deadline");
+      Poll();
+      if (AllDone()) break;
+      InjectFailures();
+      if (absl::Status s = MaybeJoin(); !s.ok()) return s;
+      if (absl::Status s = MaybeRecover(); !s.ok()) return s;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    summary_.seconds = Elapsed();
+    summary_.final_world = static_cast<int>(current_.members.size());
+    summary_.steps = last_step_ + 1;
+    summary_.final_loss = last_loss_;
+    const MoeConfig& m = o_.worker.train.model;
+    summary_.tokens_per_second = static_cast<double>(summary_.steps * o_.worker.train.global_batch * m.context) /
+                                 std::max(1e-9, train_seconds_);
+    return summary_;
+  }
+
+ private:
+  double Elapsed() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+  void Launch(int id) {
+    WorkerOptions w = o_.worker;
+    w.port = port_;
+    w.id = id;
+    pids_[id] = Spawn(o_.worker_binary, WorkerArgs(w));
+    ids_.insert(id);
+  }
+
+  absl::Status AwaitJoined(const std::vector<int>& ids) {
+    std::vector<std::string> keys;
+    for (int id : ids) keys.push_back(p::JoinedKey(id));
+    try {
+      store_->wait(keys, std::chrono::seconds(60));
+    } catch (const std::exception& e) {
+      return absl::DeadlineExceededError(absl::StrCat("workers did not register: ", e.what()));
+    }
+    return absl::OkStatus();
+  }
+
+  void Publish(p::Generation g, const std::vector<Placement>& layers) {
+    g.gen = next_gen_++;
+    Set(*store_, p::GenerationKey(g.gen), g.ToJson());
+    Set(*store_, p::kLatestGeneration, absl::StrCat(g.gen));
+    current_ = g;
+    layers_ = layers;
+    gen_started_ = Elapsed();
+    gen_last_step_ = -1;
+  }
+
+  // Progress of the current members; prints the timeline.
+  void Poll() {
+    for (int id : current_.members) {
+      if (!store_->check({p::ProgressKey(id)})) continue;
+      absl::StatusOr<p::Progress> pr = p::Progress::FromJson(Get(*store_, p::ProgressKey(id)));
+      if (!pr.ok() || pr->gen != current_.gen) continue;
+      progress_[id] = *pr;
+      if (!pr->load.empty()) loads_ = pr->load;
+      if (pr->step > gen_last_step_) {
+        gen_last_step_ = pr->step;
+        const bool first_of_gen = last_gen_seen_ != current_.gen;
+        last_gen_seen_ = current_.gen;
+        if (first_train_step_ < 0) first_train_step_ = Elapsed();
+        last_step_ = pr->step;
+        last_loss_ = pr->loss;
+        train_seconds_ = Elapsed() - first_train_step_;
+        if (recovery_started_ >= 0) {
+          const double seconds = WallSeconds() - recovery_started_;
+          summary_.recovery_seconds.push_back(seconds);
+          out_ << absl::StrFormat("[%7.2fs] recovered: step %d applied %.2f s after the failure\n", Elapsed(),
+                                  pr->step, seconds);
+          recovery_started_ = -1;
+        }
+        if (first_of_gen || pr->step % o_.print_every == 0) {
+          out_ << absl::StrFormat("[%7.2fs] step %4d  loss %.4f  gen %d  world %d\n", Elapsed(), pr->step, pr->loss,
+                                  current_.gen, current_.members.size());
+        }
+      }
+    }
+  }
+
+  bool AllDone() {
+    for (int id : current_.members) {
+      if (!store_->check({p::DoneKey(id)})) return false;
+    }
+    return true;
+  }
+
+  void InjectFailures() {
+    for (auto it = o_.kills.begin(); it != o_.kills.end();) {
+      // The cluster is starting step `step` once step - 1 is applied.
+      if (last_step_ + 1 >= it->second && pids_.count(it->first)) {
+        kill(pids_[it->first], SIGKILL);
+        waitpid(pids_[it->first], nullptr, 0);
+        pids_.erase(it->first);
+        if (recovery_started_ < 0) recovery_started_ = WallSeconds();
+        out_ << absl::StrFormat("[%7.2fs] SIGKILL worker %d (rank %d) at step %d\n", Elapsed(), it->first,
+                                current_.RankOf(it->first), last_step_ + 1);
+        it = o_.kills.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  bool Alive(int id) {
+    if (!store_->check({p::HeartbeatKey(id)})) return true;  // still starting
+    double beat = 0;
+    absl::SimpleAtod(Get(*store_, p::HeartbeatKey(id)), &beat);
+    return WallSeconds() - beat / 1000.0 < o_.heartbeat_timeout_s;
+  }
+
+  absl::Status MaybeJoin() {
+    if (pending_join_ < 0 && !o_.join_at_steps.empty() && last_step_ >= o_.join_at_steps.front()) {
+      pending_join_ = *ids_.rbegin() + 1;
+      o_.join_at_steps.erase(o_.join_at_steps.begin());
+      Launch(pending_join_);
+      out_ << absl::StrFormat("[%7.2fs] launching worker %d to join\n", Elapsed(), pending_join_);
+    }
+    if (pending_join_ < 0 || !store_->check({p::JoinedKey(pending_join_)})) return absl::OkStatus();
+    std::vector<int> available = current_.members;
+    available.push_back(pending_join_);
+    const int joiner = pending_join_;
+    pending_join_ = -1;
+    ++summary_.joins;
+    return Reconfigure(available, /*failed=*/false, -1, {joiner});
+  }
+
+  absl::Status MaybeRecover() {
+    bool failure = false;
+    for (int id : current_.members) {
+      if (store_->check({p::FailedKey(current_.gen, id)}) || !Alive(id)) failure = true;
+    }
+    if (!failure) return absl::OkStatus();
+    if (recovery_started_ < 0) recovery_started_ = WallSeconds();
+    // Every member either reported its failed step or stopped heartbeating.
+    const double wait_until = Elapsed() + o_.worker.collective_timeout_ms / 1000.0 + 2 * o_.heartbeat_timeout_s;
+    std::vector<int> survivors;
+    int64_t min_applied = std::numeric_limits<int64_t>::max();
+    while (true) {
+      survivors.clear();
+      bool settled = true;
+      min_applied = std::numeric_limits<int64_t>::max();
+      for (int id : current_.members) {
+        if (store_->check({p::FailedKey(current_.gen, id)})) {
+          int64_t applied = -1;
+          absl::SimpleAtoi(Get(*store_, p::FailedKey(current_.gen, id)), &applied);
+          min_applied = std::min(min_applied, applied);
+          survivors.push_back(id);
+        } else if (Alive(id)) {
+          settled = false;
+        }
+      }
+      if (settled) break;
+      if (Elapsed() > wait_until) return absl::DeadlineExceededError("live workers never reported the failure");
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    const int lost = static_cast<int>(current_.members.size() - survivors.size());
+    summary_.failures += lost;
+    for (int id : current_.members) {
+      if (std::find(survivors.begin(), survivors.end(), id) == survivors.end() && pids_.count(id)) {
+        kill(pids_[id], SIGKILL);  // unresponsive: make sure it is gone
+        waitpid(pids_[id], nullptr, 0);
+        pids_.erase(id);
+      }
+    }
+    out_ << absl::StrFormat("[%7.2fs] failure: %d worker(s) lost, %d survive; last applied step %d\n", Elapsed(),
+                            lost, survivors.size(), min_applied);
+    if (survivors.empty()) return absl::UnavailableError("every worker failed");
+    ++summary_.recoveries;
+    return Reconfigure(survivors, /*failed=*/true, min_applied, {});
+  }
+
+  absl::Status Reconfigure(const std::vector<int>& available, bool failed, int64_t min_applied,
+                           const std::vector<int>& joiners) {
+    const int n = static_cast<int>(available.size());
+    const int experts = static_cast<int>(o_.worker.train.model.experts);
+    absl::StatusOr<std::vector<Placement>> layers =
+        PlanLayers(o_.worker.train.model, loads_, n, o_.slots, o_.fault_tolerance);
+    if (!layers.ok()) return layers.status();
+    absl::StatusOr<Reconfiguration> r = PlanReconfiguration(layers_, current_.members, *layers, available, experts);
+    if (!r.ok()) return r.status();
+    p::Generation g;
+    g.members = r->plan_to_physical;
+    g.plan = ToReplicaPlan(*layers, experts);
+    for (int rank = 0; rank < n; ++rank) {
+      if (std::find(joiners.begin(), joiners.end(), g.members[rank]) == joiners.end()) {
+        g.dense_source = rank;
+        break;
+      }
+    }
+    if (failed) {
+      g.rollback_to = min_applied;
+      g.resume_step = min_applied + 2;  // the failed step is dropped
+      summary_.dropped_steps.push_back(min_applied + 1);
+    }
+    if (r->needs_checkpoint) {
+      if (o_.worker.checkpoint.empty() || o_.worker.checkpoint_every <= 0) {
+        return absl::DataLossError("an expert lost every replica and no checkpoint is configured");
+      }
+      g.from_checkpoint = true;
+      g.rollback_to = -1;
+      g.resume_step = -1;  // after the checkpoint's step: every later step is redone, none dropped
+      if (failed) summary_.dropped_steps.pop_back();
+      ++summary_.checkpoint_reads;
+    } else {
+      for (const ExpertTransfer& t : r->transfers) {
+        const auto rank_of = [&](int id) {
+          return static_cast<int>(std::find(g.members.begin(), g.members.end(), id) - g.members.begin());
+        };
+        g.transfers.push_back({t.layer, t.expert, rank_of(t.from_node), rank_of(t.to_node)});
+      }
+      summary_.experts_moved += static_cast<int64_t>(g.transfers.size());
+    }
+    Publish(g, *layers);
+    out_ << absl::StrFormat("[%7.2fs] generation %d: %d workers, %d expert replicas moved%s%s\n", Elapsed(), current_.gen, n,
+                            g.transfers.size(), g.from_checkpoint ? ", reloading the checkpoint" : "",
+                            failed && !g.from_checkpoint ? absl::StrFormat(", step %d dropped", min_applied + 1) : "");
+    return absl::OkStatus();
+  }
+
+  ControllerOptions o_;
+  std::ostream& out_;
+  Clock::time_point start_;
+  c10::intrusive_ptr<c10d::TCPStore> store_;
+  int port_ = 0;
+  std::map<int, pid_t> pids_;
+  std::set<int> ids_;
+  p::Generation current_;
+  std::vector<Placement> layers_;
+  int next_gen_ = 0, last_gen_seen_ = -1, pending_join_ = -1;
+  std::map<int, p::Progress> progress_;
+  std::vector<std::vector<int64_t>> loads_;
+  int64_t last_step_ = -1, gen_last_step_ = -1;
+  double last_loss_ = 0, gen_started_ = 0, first_train_step_ = -1, train_seconds_ = 0;
+  double recovery_started_ = -1;
+  RunSummary summary_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::vector<Placement>> PlanLayers(const MoeConfig& model,
+                                                  const std::vector<std::vector<int64_t>>& loads, int ranks,
+                                                  int slots, int fault_tolerance) {
+  std::vector<Placement> layers;
+  for (int64_t l = 0; l < model.layers; ++l) {
+    std::vector<double> load(model.experts, 1.0);
+    if (static_cast<int64_t>(loads.size()) == model.layers) {
+      for (int64_t e = 0; e < model.experts; ++e) load[e] = 1.0 + static_cast<double>(loads[l][e]);
+    }
+    absl::StatusOr<ReplicaAllocation> alloc = AllocateReplicas(load, ranks, slots, fault_tolerance);
+    if (!alloc.ok()) return alloc.status();
+    absl::StatusOr<Placement> placement = PlaceMro(alloc->replicas, ranks, slots);
+    if (!placement.ok()) return placement.status();
+    layers.push_back(*placement);
+  }
+  return layers;
+}
+
+ReplicaPlan ToReplicaPlan(const std::vector<Placement>& layers, int experts) {
+  ReplicaPlan plan;
+  for (const Placement& p : layers) {
+    std::vector<std::vector<int>> layer(experts, std::vector<int>(p.num_nodes(), 0));
+    for (int j = 0; j < p.num_nodes(); ++j) {
+      for (int e : p.nodes[j]) layer[e][j] += 1;
+    }
+    plan.push_back(layer);
+  }
+  return plan;
+}
+
+std::string RunSummary::ToJson() const {
+  return nlohmann::json{{"steps", steps},
+                        {"failures", failures},
+                        {"recoveries", recoveries},
+                        {"joins", joins},
+                        {"checkpoint_reads", checkpoint_reads},
+                        {"recovery_seconds", recovery_seconds},
+                        {"dropped_steps", dropped_steps},
+                        {"experts_moved", experts_moved},
+                        {"final_loss", final_loss},
+                        {"final_world", final_world},
+                        {"seconds", seconds},
+                        {"tokens_per_second", tokens_per_second}}
+      .dump();
+}
+
+absl::StatusOr<RunSummary> RunController(const ControllerOptions& options, std::ostream& out) {
+  Controller controller(options, out);
+  return controller.Run();
+}
+
+}  // namespace warden::lazarus

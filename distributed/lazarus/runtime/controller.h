@@ -1,0 +1,63 @@
+// The Lazarus controller (spec §1, §5): owns the TCPStore, launches workers on
+// loopback, watches heartbeats and failure reports, computes allocation and
+// placement for every generation from the observed routing loads, maps
+// survivors to the new plan so that few experts move, and publishes each new
+// generation. It also injects failures (SIGKILL at a step) and joins for
+// experiments, prints a timeline, and ends with a JSON summary.
+#ifndef WARDEN_DISTRIBUTED_LAZARUS_RUNTIME_CONTROLLER_H_
+#define WARDEN_DISTRIBUTED_LAZARUS_RUNTIME_CONTROLLER_H_
+
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "distributed/lazarus/placement.h"
+#include "distributed/lazarus/runtime/protocol.h"
+#include "distributed/lazarus/runtime/worker_options.h"
+
+namespace warden::lazarus {
+
+struct ControllerOptions {
+  int ranks = 4;
+  WorkerOptions worker;                 // template: model, steps, batch, checkpoint; port/id set per worker
+  std::string worker_binary;
+  std::vector<std::pair<int, int64_t>> kills;  // (worker id, step): SIGKILL when the cluster starts that step
+  std::vector<int64_t> join_at_steps;   // a new worker is launched when the cluster reaches each step
+  int slots = 3;                        // expert slots per worker and layer
+  int fault_tolerance = 1;              // Eq. 1's f
+  double heartbeat_timeout_s = 1.0;
+  double deadline_s = 300;
+  int64_t print_every = 10;
+};
+
+struct RunSummary {
+  int64_t steps = 0;                    // steps applied by the final generation's ranks
+  int failures = 0;                     // workers lost
+  int recoveries = 0;                   // generations started after a failure
+  int joins = 0;
+  int checkpoint_reads = 0;
+  std::vector<double> recovery_seconds; // kill (or detection) -> next applied step
+  std::vector<int64_t> dropped_steps;
+  int64_t experts_moved = 0;
+  double final_loss = 0;
+  int final_world = 0;
+  double seconds = 0;
+  double tokens_per_second = 0;
+  std::string ToJson() const;
+};
+
+// Replicas per rank for every layer: Eq. 1 allocation on `loads[layer]` (or
+// uniform when empty) and MRO placement.
+absl::StatusOr<std::vector<Placement>> PlanLayers(const MoeConfig& model,
+                                                  const std::vector<std::vector<int64_t>>& loads, int ranks,
+                                                  int slots, int fault_tolerance);
+ReplicaPlan ToReplicaPlan(const std::vector<Placement>& layers, int experts);
+
+// Runs a whole training job; timeline lines go to `out`.
+absl::StatusOr<RunSummary> RunController(const ControllerOptions& options, std::ostream& out);
+
+}  // namespace warden::lazarus
+
+#endif  // WARDEN_DISTRIBUTED_LAZARUS_RUNTIME_CONTROLLER_H_
