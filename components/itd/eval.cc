@@ -43,12 +43,12 @@ absl::StatusOr<EncodedPrompts> EncodeAll(clip::ClipTextModel& model, const clip:
 }
 
 at::Tensor ScoresOf(sae::TopKSae& sae, const EncodedPrompts& e, int64_t rows, const std::vector<int64_t>& features,
-                    double scale) {
+                    double scale, ScoreMode mode) {
   std::vector<at::Tensor> out;
   for (int64_t start = 0; start < rows; start += 256) {
     const int64_t end = std::min(rows, start + 256);
     out.push_back(DeactivateEncoded(sae, e.h.slice(0, start, end), e.values.slice(0, start, end),
-                                    e.indices.slice(0, start, end), features, scale, 0)
+                                    e.indices.slice(0, start, end), features, scale, 0, mode)
                       .scores);
   }
   return at::cat(out);
@@ -178,18 +178,29 @@ absl::StatusOr<EvalReport> EvaluateItd(clip::ClipTextModel& model, const clip::C
     const std::vector<std::string> neutral_retain = Head(neutral->calibration, config.retain_neutral);
     retain_prompts.insert(retain_prompts.end(), neutral_retain.begin(), neutral_retain.end());
     std::set<int64_t> retained_latents;
-    for (const std::string& r : retain_prompts) {
-      absl::StatusOr<at::Tensor> act = sae::LayerActivations(model, tokenizer, {r}, config.layer);
-      if (!act.ok()) return act.status();
-      for (int64_t j : TopLatents(sae, *act, config.select_k)) retained_latents.insert(j);
+    std::vector<double> retain_rates;
+    if (config.select_by_firing) {
+      absl::StatusOr<std::vector<double>> rates = FiringRates(model, tokenizer, sae, config.layer, retain_prompts);
+      if (!rates.ok()) return rates.status();
+      retain_rates = *rates;
+    } else {
+      absl::StatusOr<std::set<int64_t>> top =
+          RetainedLatents(model, tokenizer, sae, config.layer, retain_prompts, config.select_k);
+      if (!top.ok()) return top.status();
+      retained_latents = *top;
     }
     const std::vector<std::string> selection = Fill(split->selection_templates, split->targets);
+    // Per selection prompt: its top-K latents, or the latents firing on it.
     std::vector<std::vector<int64_t>> target_top;
     for (const std::string& t : selection) {
-      absl::StatusOr<at::Tensor> act = sae::LayerActivations(model, tokenizer, {t}, config.layer);
-      if (!act.ok()) return act.status();
-      target_top.push_back(TopLatents(sae, *act, config.select_k));
+      absl::StatusOr<std::vector<int64_t>> top =
+          config.select_by_firing ? PromptFiringLatents(model, tokenizer, sae, config.layer, t)
+                                  : PromptTopLatents(model, tokenizer, sae, config.layer, t, config.select_k);
+      if (!top.ok()) return top.status();
+      target_top.push_back(*top);
     }
+    FiringSelection firing = config.firing;
+    firing.k = config.select_k;
 
     // Every prompt group, encoded once.
     std::vector<std::string> misspelled, inserted;
@@ -223,15 +234,22 @@ absl::StatusOr<EvalReport> EvaluateItd(clip::ClipTextModel& model, const clip::C
     std::sort(counts.begin(), counts.end());
     for (int64_t n : counts) {
       std::set<int64_t> fs;
-      for (int64_t i = 0; i < n * s; ++i) {
-        for (int64_t j : target_top[i]) {
-          if (!retained_latents.count(j)) fs.insert(j);
+      if (config.select_by_firing) {
+        for (int64_t c = 0; c < n; ++c) {
+          const std::vector<std::vector<int64_t>> one(target_top.begin() + c * s, target_top.begin() + (c + 1) * s);
+          for (int64_t j : SelectByFiring(one, retain_rates, firing)) fs.insert(j);
+        }
+      } else {
+        for (int64_t i = 0; i < n * s; ++i) {
+          for (int64_t j : target_top[i]) {
+            if (!retained_latents.count(j)) fs.insert(j);
+          }
         }
       }
       const std::vector<int64_t> features(fs.begin(), fs.end());
       auto scores = [&](int g, int64_t rows) {
         if (groups[g].prompts.empty()) return at::empty({0});
-        return ScoresOf(sae, groups[g].enc, rows, features, config.scale);
+        return ScoresOf(sae, groups[g].enc, rows, features, config.scale, config.score);
       };
       const at::Tensor sel = scores(kSel, n * s);
       const at::Tensor held = scores(kHeld, n * h);
@@ -239,8 +257,8 @@ absl::StatusOr<EvalReport> EvaluateItd(clip::ClipTextModel& model, const clip::C
       const at::Tensor miss = scores(kMisspell, n * h);
       const at::Tensor ins = scores(kInsert, n * h);
       const at::Tensor para = scores(kParaphrase, n * p);
-      const at::Tensor cal = ScoresOf(sae, *neutral_cal, neutral_cal->h.size(0), features, config.scale);
-      const at::Tensor test = ScoresOf(sae, *neutral_test, neutral_test->h.size(0), features, config.scale);
+      const at::Tensor cal = ScoresOf(sae, *neutral_cal, neutral_cal->h.size(0), features, config.scale, config.score);
+      const at::Tensor test = ScoresOf(sae, *neutral_test, neutral_test->h.size(0), features, config.scale, config.score);
       const FprThreshold fpr_tau = ThresholdForFpr(cal, sel, config.max_fpr);
       for (const auto& [mode, tau] : {std::pair<std::string, double>{"paper", PaperThreshold(sel)},
                                       std::pair<std::string, double>{"fpr", fpr_tau.tau}}) {
@@ -267,6 +285,7 @@ absl::StatusOr<EvalReport> EvaluateItd(clip::ClipTextModel& model, const clip::C
       registry.layer = config.layer;
       registry.scale = config.scale;
       registry.tau = PaperThreshold(sel);
+      registry.score = config.score;
       registry.concepts[fname] = features;
       absl::StatusOr<ConceptFilter> filter = ConceptFilter::Create(model, &tokenizer, sae, registry);
       if (!filter.ok()) return filter.status();

@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "components/clip/text_model.h"
 #include "components/clip/tokenizer.h"
+#include "components/itd/itd.h"
 #include "components/itd/itd_data.h"
 #include "components/sae/sae.h"
 
@@ -35,7 +36,10 @@ namespace warden::itd {
 struct EvalConfig {
   int64_t layer = 2;
   double scale = -8;
-  int64_t select_k = 64;             // K of the contrastive top-K
+  ScoreMode score = ScoreMode::kPaper;
+  int64_t select_k = 64;             // K of the contrastive top-K (firing: most features per concept)
+  bool select_by_firing = false;     // ours (itd.h FiringSelection) instead of the paper's top-K
+  FiringSelection firing;            // its rates (its k is select_k)
   double max_fpr = 0.01;             // our τ: neutral calibration FPR bound
   std::vector<int64_t> concept_counts = {1, 5, 10, 50, 100};
   int64_t main_count = -1;           // the family's headline n (-1: 50 celebrities, 100 artists, 50 unsafe terms)

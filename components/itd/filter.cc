@@ -68,7 +68,8 @@ absl::StatusOr<FilterOutput> ConceptFilter::RunIds(const at::Tensor& ids) {
     const auto e = sae_->Encode(h.reshape({b * t, d}));
     values = e.values.view({b, t, -1});
     indices = e.indices.view({b, t, -1});
-    Deactivation gate = DeactivateEncoded(sae_, h, values, indices, features, registry_.scale, registry_.tau);
+    Deactivation gate = DeactivateEncoded(sae_, h, values, indices, features, registry_.scale, registry_.tau,
+                                          registry_.score);
     for (int64_t i = 0; i < b; ++i) {
       out.verdicts[i].score = gate.scores[i].item<double>();
       out.verdicts[i].flagged = gate.flagged[i].item<bool>();

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -22,24 +23,34 @@ std::vector<int64_t> TopLatents(sae::TopKSae& sae, const at::Tensor& h, int64_t 
   return std::vector<int64_t>(idx.data_ptr<int64_t>(), idx.data_ptr<int64_t>() + idx.numel());
 }
 
-absl::StatusOr<std::vector<int64_t>> SelectConceptFeatures(
-    clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer, sae::TopKSae& sae, int64_t layer,
-    const std::vector<std::string>& targets, const std::vector<std::string>& retains, int64_t k) {
-  if (targets.empty() || k < 1) return absl::InvalidArgumentError("need target prompts and K >= 1");
-  auto top_of = [&](const std::string& prompt) -> absl::StatusOr<std::vector<int64_t>> {
-    absl::StatusOr<at::Tensor> h = sae::LayerActivations(model, tokenizer, {prompt}, layer);
-    if (!h.ok()) return h.status();
-    return TopLatents(sae, *h, k);
-  };
+absl::StatusOr<std::vector<int64_t>> PromptTopLatents(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
+                                                      sae::TopKSae& sae, int64_t layer, const std::string& prompt,
+                                                      int64_t k) {
+  absl::StatusOr<at::Tensor> h = sae::LayerActivations(model, tokenizer, {prompt}, layer);
+  if (!h.ok()) return h.status();
+  return TopLatents(sae, *h, k);
+}
+
+absl::StatusOr<std::set<int64_t>> RetainedLatents(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
+                                                  sae::TopKSae& sae, int64_t layer,
+                                                  const std::vector<std::string>& retains, int64_t k) {
+  if (k < 1) return absl::InvalidArgumentError("need K >= 1");
   std::set<int64_t> retained;
   for (const std::string& r : retains) {
-    absl::StatusOr<std::vector<int64_t>> top = top_of(r);
+    absl::StatusOr<std::vector<int64_t>> top = PromptTopLatents(model, tokenizer, sae, layer, r, k);
     if (!top.ok()) return top.status();
     retained.insert(top->begin(), top->end());
   }
+  return retained;
+}
+
+absl::StatusOr<std::vector<int64_t>> SelectConceptFeatures(
+    clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer, sae::TopKSae& sae, int64_t layer,
+    const std::vector<std::string>& targets, const std::set<int64_t>& retained, int64_t k) {
+  if (targets.empty() || k < 1) return absl::InvalidArgumentError("need target prompts and K >= 1");
   std::set<int64_t> features;
   for (const std::string& p : targets) {
-    absl::StatusOr<std::vector<int64_t>> top = top_of(p);
+    absl::StatusOr<std::vector<int64_t>> top = PromptTopLatents(model, tokenizer, sae, layer, p, k);
     if (!top.ok()) return top.status();
     for (int64_t j : *top) {
       if (!retained.count(j)) features.insert(j);
@@ -48,17 +59,90 @@ absl::StatusOr<std::vector<int64_t>> SelectConceptFeatures(
   return std::vector<int64_t>(features.begin(), features.end());
 }
 
+absl::StatusOr<std::vector<int64_t>> SelectConceptFeatures(
+    clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer, sae::TopKSae& sae, int64_t layer,
+    const std::vector<std::string>& targets, const std::vector<std::string>& retains, int64_t k) {
+  absl::StatusOr<std::set<int64_t>> retained = RetainedLatents(model, tokenizer, sae, layer, retains, k);
+  if (!retained.ok()) return retained.status();
+  return SelectConceptFeatures(model, tokenizer, sae, layer, targets, *retained, k);
+}
+
+absl::StatusOr<std::vector<int64_t>> PromptFiringLatents(clip::ClipTextModel& model,
+                                                         const clip::ClipTokenizer& tokenizer, sae::TopKSae& sae,
+                                                         int64_t layer, const std::string& prompt) {
+  torch::NoGradGuard no_grad;
+  absl::StatusOr<at::Tensor> h = sae::LayerActivations(model, tokenizer, {prompt}, layer);
+  if (!h.ok()) return h.status();
+  if (h->size(0) < 2) return std::vector<int64_t>{};
+  const auto code = sae->Encode(h->slice(0, 1));  // skip BOS
+  const at::Tensor fired = code.indices.masked_select(code.values > 0).contiguous();
+  const std::set<int64_t> unique(fired.data_ptr<int64_t>(), fired.data_ptr<int64_t>() + fired.numel());
+  return std::vector<int64_t>(unique.begin(), unique.end());
+}
+
+absl::StatusOr<std::vector<double>> FiringRates(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
+                                                sae::TopKSae& sae, int64_t layer,
+                                                const std::vector<std::string>& prompts) {
+  if (prompts.empty()) return absl::InvalidArgumentError("no prompts to measure firing rates on");
+  std::vector<double> rates(sae->config().n_latents, 0.0);
+  for (const std::string& p : prompts) {
+    absl::StatusOr<std::vector<int64_t>> fired = PromptFiringLatents(model, tokenizer, sae, layer, p);
+    if (!fired.ok()) return fired.status();
+    for (int64_t j : *fired) rates[j] += 1.0 / static_cast<double>(prompts.size());
+  }
+  return rates;
+}
+
+std::vector<int64_t> SelectByFiring(const std::vector<std::vector<int64_t>>& target_firing,
+                                    const std::vector<double>& retain_rates, const FiringSelection& config) {
+  if (target_firing.empty()) return {};
+  std::map<int64_t, double> target_rate;
+  for (const std::vector<int64_t>& fired : target_firing) {
+    for (int64_t j : fired) target_rate[j] += 1.0 / static_cast<double>(target_firing.size());
+  }
+  struct Candidate {
+    int64_t id;
+    double target, retain;
+  };
+  std::vector<Candidate> candidates;
+  for (const auto& [j, rate] : target_rate) {
+    const double retain = j < static_cast<int64_t>(retain_rates.size()) ? retain_rates[j] : 0.0;
+    if (rate + 1e-12 >= config.min_target_rate && retain <= config.max_retain_rate + 1e-12) {
+      candidates.push_back({j, rate, retain});
+    }
+  }
+  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+    if (a.target != b.target) return a.target > b.target;
+    if (a.retain != b.retain) return a.retain < b.retain;
+    return a.id < b.id;
+  });
+  if (static_cast<int64_t>(candidates.size()) > config.k) candidates.resize(config.k);
+  std::vector<int64_t> out;
+  for (const Candidate& c : candidates) out.push_back(c.id);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+absl::StatusOr<ScoreMode> ParseScoreMode(const std::string& name) {
+  if (name == "paper") return ScoreMode::kPaper;
+  if (name == "concept") return ScoreMode::kConcept;
+  return absl::InvalidArgumentError(absl::StrCat("unknown score \"", name, "\" (want paper or concept)"));
+}
+
+std::string ScoreModeName(ScoreMode mode) { return mode == ScoreMode::kPaper ? "paper" : "concept"; }
+
 Deactivation Deactivate(sae::TopKSae& sae, const at::Tensor& h, const std::vector<int64_t>& features,
-                        double scale, double tau) {
+                        double scale, double tau, ScoreMode mode) {
   torch::NoGradGuard no_grad;
   const int64_t b = h.size(0), t = h.size(1), d = h.size(2);
   const auto e = sae->Encode(h.reshape({b * t, d}));
-  return DeactivateEncoded(sae, h, e.values.view({b, t, -1}), e.indices.view({b, t, -1}), features, scale, tau);
+  return DeactivateEncoded(sae, h, e.values.view({b, t, -1}), e.indices.view({b, t, -1}), features, scale, tau,
+                           mode);
 }
 
 Deactivation DeactivateEncoded(sae::TopKSae& sae, const at::Tensor& h, const at::Tensor& values,
                                const at::Tensor& indices, const std::vector<int64_t>& features, double scale,
-                               double tau) {
+                               double tau, ScoreMode mode) {
   torch::NoGradGuard no_grad;
   const int64_t b = h.size(0), t = h.size(1), d = h.size(2);
   at::Tensor scaled = values;
@@ -72,7 +156,13 @@ Deactivation DeactivateEncoded(sae::TopKSae& sae, const at::Tensor& h, const at:
   const at::Tensor modified =
       sae->Decode(scaled.reshape({b * t, -1}), indices.reshape({b * t, -1})).view({b, t, d});
   Deactivation out;
-  out.scores = (modified - h).pow(2).mean({1, 2});
+  if (mode == ScoreMode::kPaper) {
+    out.scores = (modified - h).pow(2).mean({1, 2});
+  } else {
+    // h' − ĥ = (s − 1) Σ_{hit} z d: decode only the scaled-away part.
+    const at::Tensor delta = (scaled - values).reshape({b * t, -1});
+    out.scores = sae->Decode(delta, indices.reshape({b * t, -1}), /*add_bias=*/false).view({b, t, d}).pow(2).mean({1, 2});
+  }
   out.flagged = out.scores >= tau;
   out.output = at::where(out.flagged.view({b, 1, 1}), modified, h);
   return out;
@@ -80,13 +170,14 @@ Deactivation DeactivateEncoded(sae::TopKSae& sae, const at::Tensor& h, const at:
 
 absl::StatusOr<at::Tensor> Scores(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
                                   sae::TopKSae& sae, int64_t layer, const std::vector<int64_t>& features,
-                                  double scale, const std::vector<std::string>& prompts, clip::Padding padding) {
+                                  double scale, const std::vector<std::string>& prompts, clip::Padding padding,
+                                  ScoreMode mode) {
   if (prompts.empty()) return absl::InvalidArgumentError("no prompts");
   absl::StatusOr<at::Tensor> flat = sae::LayerActivations(model, tokenizer, prompts, layer, padding);
   if (!flat.ok()) return flat.status();
   const int64_t b = static_cast<int64_t>(prompts.size());
   const at::Tensor h = flat->view({b, flat->size(0) / b, flat->size(1)});
-  return Deactivate(sae, h, features, scale, 0).scores;
+  return Deactivate(sae, h, features, scale, 0, mode).scores;
 }
 
 double PaperThreshold(const at::Tensor& target_scores) {
@@ -116,7 +207,8 @@ std::vector<int64_t> ConceptRegistry::UnionFeatures() const {
 }
 
 std::string ConceptRegistry::ToJson() const {
-  nlohmann::json json = {{"layer", layer}, {"scale", scale}, {"tau", tau}, {"concepts", concepts}};
+  nlohmann::json json = {{"layer", layer}, {"scale", scale}, {"tau", tau}, {"score", ScoreModeName(score)},
+                         {"concepts", concepts}};
   return json.dump(2) + "\n";
 }
 
@@ -131,6 +223,13 @@ absl::StatusOr<ConceptRegistry> ConceptRegistry::FromJson(const std::string& tex
   r.layer = json["layer"];
   r.scale = json["scale"];
   r.tau = json["tau"];
+  if (json.contains("score")) {
+    absl::StatusOr<ScoreMode> mode =
+        json["score"].is_string() ? ParseScoreMode(json["score"].get<std::string>())
+                                  : absl::InvalidArgumentError("concept registry: \"score\" must be a string");
+    if (!mode.ok()) return mode.status();
+    r.score = *mode;
+  }
   for (const auto& [name, ids] : json["concepts"].items()) {
     if (!ids.is_array()) return absl::InvalidArgumentError(absl::StrCat("concept \"", name, "\": not a list"));
     std::vector<int64_t> features;

@@ -11,6 +11,7 @@
 #define WARDEN_COMPONENTS_ITD_ITD_H_
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,10 +26,57 @@ namespace warden::itd {
 // activations h [T, d] (row 0, BOS, skipped).
 std::vector<int64_t> TopLatents(sae::TopKSae& sae, const at::Tensor& h, int64_t k);
 
-// Contrastive selection (spec §5). Each prompt is encoded alone (no padding).
+// Top_K(p) of one prompt, tokenized alone (no padding).
+absl::StatusOr<std::vector<int64_t>> PromptTopLatents(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
+                                                      sae::TopKSae& sae, int64_t layer, const std::string& prompt,
+                                                      int64_t k);
+
+// G = ∪_{retains} Top_K(r): computed once, it serves every concept selected against it.
+absl::StatusOr<std::set<int64_t>> RetainedLatents(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
+                                                  sae::TopKSae& sae, int64_t layer,
+                                                  const std::vector<std::string>& retains, int64_t k);
+
+// Contrastive selection (spec §5): F = ∪_{targets} Top_K(p) \ G. Each prompt is
+// encoded alone (no padding).
+absl::StatusOr<std::vector<int64_t>> SelectConceptFeatures(
+    clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer, sae::TopKSae& sae, int64_t layer,
+    const std::vector<std::string>& targets, const std::set<int64_t>& retained, int64_t k);
 absl::StatusOr<std::vector<int64_t>> SelectConceptFeatures(
     clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer, sae::TopKSae& sae, int64_t layer,
     const std::vector<std::string>& targets, const std::vector<std::string>& retains, int64_t k);
+
+// Ours, for small SAEs: their top-K latents are shared by most prompts (dense,
+// template- or position-like features), so the paper's contrast leaves nothing.
+// Instead, by firing (a nonzero top-k code at some position >= 1):
+//   F = the (up to) K latents with the highest firing rate on the targets, among
+//       those firing on at least `min_target_rate` of the targets and on at most
+//       `max_retain_rate` of the retain prompts (ties: lower retain rate, then id).
+struct FiringSelection {
+  int64_t k = 16;
+  double min_target_rate = 0.5;
+  double max_retain_rate = 0.01;
+};
+// Latents firing on one prompt (tokenized alone, BOS skipped), sorted.
+absl::StatusOr<std::vector<int64_t>> PromptFiringLatents(clip::ClipTextModel& model,
+                                                         const clip::ClipTokenizer& tokenizer, sae::TopKSae& sae,
+                                                         int64_t layer, const std::string& prompt);
+// Per latent, the fraction of `prompts` it fires on (n_latents entries).
+absl::StatusOr<std::vector<double>> FiringRates(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
+                                                sae::TopKSae& sae, int64_t layer,
+                                                const std::vector<std::string>& prompts);
+// F from the targets' firing sets and the retain prompts' rates (see above).
+std::vector<int64_t> SelectByFiring(const std::vector<std::vector<int64_t>>& target_firing,
+                                    const std::vector<double>& retain_rates, const FiringSelection& config);
+
+// What the gate's score measures.
+enum class ScoreMode {
+  kPaper,    // mean (h' − h)²: the official code; includes the SAE's own reconstruction error
+  kConcept,  // mean (h' − ĥ)² = mean ((s − 1) Σ_{j∈F, t≥1} z_{t,j} d_j)²: only the concept features'
+             // share, so prompts where no concept feature fires score 0 (ours; for small SAEs whose
+             // reconstruction error is as large as the concept signal)
+};
+absl::StatusOr<ScoreMode> ParseScoreMode(const std::string& name);  // "paper" or "concept"
+std::string ScoreModeName(ScoreMode mode);
 
 struct Deactivation {
   at::Tensor output;  // [B, T, d]: h' for flagged prompts, h (bit-exact) for the rest
@@ -39,13 +87,13 @@ struct Deactivation {
 // Applies deactivation of `features` with scale `s` and threshold `tau` to a
 // layer output h [B, T, d].
 Deactivation Deactivate(sae::TopKSae& sae, const at::Tensor& h, const std::vector<int64_t>& features,
-                        double scale, double tau);
+                        double scale, double tau, ScoreMode mode = ScoreMode::kPaper);
 
 // The same from the SAE's top-k code of h (values, indices: [B, T, k]), which
 // does not depend on the features: evaluation encodes once and re-scores.
 Deactivation DeactivateEncoded(sae::TopKSae& sae, const at::Tensor& h, const at::Tensor& values,
                                const at::Tensor& indices, const std::vector<int64_t>& features, double scale,
-                               double tau);
+                               double tau, ScoreMode mode = ScoreMode::kPaper);
 
 // Scores (no thresholding) of `prompts` as one batch. The score averages over
 // every position, padding included, so τ holds for one padding regime only:
@@ -54,7 +102,8 @@ Deactivation DeactivateEncoded(sae::TopKSae& sae, const at::Tensor& h, const at:
 absl::StatusOr<at::Tensor> Scores(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
                                   sae::TopKSae& sae, int64_t layer, const std::vector<int64_t>& features,
                                   double scale, const std::vector<std::string>& prompts,
-                                  clip::Padding padding = clip::Padding::kToContext);
+                                  clip::Padding padding = clip::Padding::kToContext,
+                                  ScoreMode mode = ScoreMode::kPaper);
 
 // τ as the official code: 0.99 × the minimum score over the known target prompts.
 double PaperThreshold(const at::Tensor& target_scores);
@@ -75,6 +124,7 @@ struct ConceptRegistry {
   int64_t layer = 2;
   double scale = -8;
   double tau = 0;
+  ScoreMode score = ScoreMode::kPaper;  // JSON "score": "paper" (default) or "concept"
   std::map<std::string, std::vector<int64_t>> concepts;
 
   std::vector<int64_t> UnionFeatures() const;  // sorted, unique

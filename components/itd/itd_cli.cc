@@ -120,9 +120,13 @@ class SelectCommand : public cli::Command {
     flags.String("name", &name_, "a custom concept's name (with --targets_file instead of --family)");
     flags.String("targets_file", &targets_file_, "custom concept: target prompts, one per line");
     flags.String("retain_file", &retain_file_, "custom concept: extra prompts to leave alone, one per line");
-    flags.Int("k", &k_, "K of the contrastive top-K");
+    flags.String("selection", &selection_, "topk (the paper's contrastive top-K) or firing (ours: firing rates)");
+    flags.Int("k", &k_, "K: of the contrastive top-K, or the most features per concept with --selection=firing");
+    flags.Double("min_target_rate", &firing_.min_target_rate, "--selection=firing: fires on at least this share of targets");
+    flags.Double("max_retain_rate", &firing_.max_retain_rate, "--selection=firing: fires on at most this share of retains");
     flags.Int("layer", &layer_, "encoder layer the SAE reads");
     flags.Double("scale", &scale_, "deactivation scale s (-8 as the paper; 0 zeroes the features)");
+    flags.String("score", &score_, "gate score: paper (h' - h) or concept (h' - SAE reconstruction)");
     flags.String("tau", &tau_mode_, "paper (0.99 x min target score) or fpr (neutral FPR <= --max_fpr)");
     flags.Double("max_fpr", &max_fpr_, "neutral false-positive bound for --tau=fpr");
     flags.String("append_to", &append_to_, "registry to extend (its τ becomes the smaller of the two)");
@@ -135,6 +139,11 @@ class SelectCommand : public cli::Command {
       return absl::InvalidArgumentError("pass exactly one of --family and --targets_file");
     }
     if (tau_mode_ != "paper" && tau_mode_ != "fpr") return absl::InvalidArgumentError("--tau must be paper or fpr");
+    if (selection_ != "topk" && selection_ != "firing") {
+      return absl::InvalidArgumentError("--selection must be topk or firing");
+    }
+    absl::StatusOr<ScoreMode> mode = ParseScoreMode(score_);
+    if (!mode.ok()) return mode.status();
     absl::StatusOr<std::unique_ptr<clip::ClipTokenizer>> tokenizer = clip::LoadClipTokenizer();
     if (!tokenizer.ok()) return tokenizer.status();
     absl::StatusOr<clip::ClipTextModel> model = clip::LoadTextEncoder(models_.clip_weights);
@@ -174,6 +183,7 @@ class SelectCommand : public cli::Command {
     ConceptRegistry registry;
     registry.layer = layer_;
     registry.scale = scale_;
+    registry.score = *mode;
     bool appending = false;
     if (!append_to_.empty()) {
       absl::StatusOr<std::string> text = ReadText(append_to_);
@@ -183,25 +193,57 @@ class SelectCommand : public cli::Command {
       registry = *existing;
       appending = true;
     }
+    cli::ShowProgress(absl::StrFormat("encoding %d retain prompts", retain.size()));
+    const bool by_firing = selection_ == "firing";
+    firing_.k = k_;
+    std::set<int64_t> retained;
+    std::vector<double> retain_rates;
+    if (by_firing) {
+      absl::StatusOr<std::vector<double>> rates = FiringRates(*model, **tokenizer, *sae, registry.layer, retain);
+      if (!rates.ok()) return rates.status();
+      retain_rates = *rates;
+    } else {
+      absl::StatusOr<std::set<int64_t>> top = RetainedLatents(*model, **tokenizer, *sae, registry.layer, retain, k_);
+      if (!top.ok()) return top.status();
+      retained = *top;
+    }
     std::vector<std::string> all_targets;
     size_t done = 0;
     for (const auto& [name, prompts] : concepts) {
       cli::ShowProgress(absl::StrFormat("selecting %d/%d: %s", ++done, concepts.size(), name));
-      absl::StatusOr<std::vector<int64_t>> features =
-          SelectConceptFeatures(*model, **tokenizer, *sae, registry.layer, prompts, retain, k_);
-      if (!features.ok()) return features.status();
-      registry.concepts[name] = *features;
+      std::vector<int64_t> features;
+      if (by_firing) {
+        std::vector<std::vector<int64_t>> firing;
+        for (const std::string& p : prompts) {
+          absl::StatusOr<std::vector<int64_t>> f = PromptFiringLatents(*model, **tokenizer, *sae, registry.layer, p);
+          if (!f.ok()) return f.status();
+          firing.push_back(*f);
+        }
+        features = SelectByFiring(firing, retain_rates, firing_);
+      } else {
+        absl::StatusOr<std::vector<int64_t>> top =
+            SelectConceptFeatures(*model, **tokenizer, *sae, registry.layer, prompts, retained, k_);
+        if (!top.ok()) return top.status();
+        features = *top;
+      }
+      if (features.empty()) {
+        return absl::FailedPreconditionError(absl::StrCat("no feature of the SAE singles out \"", name,
+                                                          "\" against the retain prompts (try another --selection or --k)"));
+      }
+      registry.concepts[name] = features;
       all_targets.insert(all_targets.end(), prompts.begin(), prompts.end());
     }
     cli::ShowProgress("selection done", /*done=*/true);
     const std::vector<int64_t> features = registry.UnionFeatures();
     absl::StatusOr<at::Tensor> target_scores =
-        Scores(*model, **tokenizer, *sae, registry.layer, features, registry.scale, all_targets);
+        Scores(*model, **tokenizer, *sae, registry.layer, features, registry.scale, all_targets,
+               clip::Padding::kToContext, registry.score);
     if (!target_scores.ok()) return target_scores.status();
     double tau = PaperThreshold(*target_scores);
     if (tau_mode_ == "fpr") {
       absl::StatusOr<at::Tensor> neutral_scores =
-          Scores(*model, **tokenizer, *sae, registry.layer, features, registry.scale, neutral->calibration);
+          Scores(*model, **tokenizer, *sae, registry.layer, features, registry.scale, neutral->calibration,
+                 clip::Padding::kToContext, registry.score);
       if (!neutral_scores.ok()) return neutral_scores.status();
       const FprThreshold t = ThresholdForFpr(*neutral_scores, *target_scores, max_fpr_);
       tau = t.tau;
@@ -221,6 +263,9 @@ class SelectCommand : public cli::Command {
   int64_t concepts_ = -1, k_ = 64, layer_ = 2, seed_ = 0;
   double scale_ = -8, max_fpr_ = 0.01;
   std::string tau_mode_ = "paper";
+  std::string score_ = "paper";
+  std::string selection_ = "topk";
+  FiringSelection firing_;
   std::string out_ = "concepts.json";
 };
 
@@ -372,9 +417,13 @@ class EvalCommand : public cli::Command {
     flags.String("families", &families_, "comma-separated: celebrity, artist, unsafe");
     flags.String("counts", &counts_, "numbers of erased concepts to evaluate");
     flags.Int("main", &config_.main_count, "headline number of concepts (-1: 50/100/50)");
-    flags.Int("k", &config_.select_k, "K of the contrastive top-K");
+    flags.String("selection", &selection_, "topk (the paper's contrastive top-K) or firing (ours: firing rates)");
+    flags.Int("k", &config_.select_k, "K: of the contrastive top-K, or the most features per concept with --selection=firing");
+    flags.Double("min_target_rate", &config_.firing.min_target_rate, "--selection=firing: fires on at least this share of targets");
+    flags.Double("max_retain_rate", &config_.firing.max_retain_rate, "--selection=firing: fires on at most this share of retains");
     flags.Int("layer", &config_.layer, "encoder layer the SAE reads");
     flags.Double("scale", &config_.scale, "deactivation scale s");
+    flags.String("score", &score_, "gate score: paper (h' - h) or concept (h' - SAE reconstruction)");
     flags.Double("max_fpr", &config_.max_fpr, "neutral FPR bound of the fpr-mode tau");
     flags.Int("neutral", &config_.neutral_per_half, "neutral prompts per half (calibration, test)");
     flags.Int("retained", &config_.retained, "retained names per family");
@@ -400,6 +449,13 @@ class EvalCommand : public cli::Command {
       config_.concept_counts.push_back(n);
     }
     config_.seed = static_cast<uint64_t>(seed_);
+    absl::StatusOr<ScoreMode> mode = ParseScoreMode(score_);
+    if (!mode.ok()) return mode.status();
+    config_.score = *mode;
+    if (selection_ != "topk" && selection_ != "firing") {
+      return absl::InvalidArgumentError("--selection must be topk or firing");
+    }
+    config_.select_by_firing = selection_ == "firing";
     absl::StatusOr<std::unique_ptr<clip::ClipTokenizer>> tokenizer = clip::LoadClipTokenizer();
     if (!tokenizer.ok()) return tokenizer.status();
     absl::StatusOr<clip::ClipTextModel> model = clip::LoadTextEncoder(models_.clip_weights);
@@ -440,6 +496,8 @@ class EvalCommand : public cli::Command {
   EvalConfig config_;
   std::string families_ = "celebrity,artist,unsafe";
   std::string counts_ = "1,5,10,50,100";
+  std::string score_ = "paper";
+  std::string selection_ = "topk";
   int64_t seed_ = 0;
   std::string out_dir_;
 };

@@ -83,11 +83,22 @@ TEST_F(ItdTest, GateSeparatesTargetsAndPassesOthersThroughBitExactly) {
   const auto retains = Templated({"brad pitt", "taylor swift", "keanu reeves"});
   const std::vector<int64_t> features =
       *SelectConceptFeatures(*model_, *tokenizer_, *sae_, kLayer, targets, retains, 8);
-  const at::Tensor target_scores = *Scores(*model_, *tokenizer_, *sae_, kLayer, features, -8, targets);
   const std::vector<std::string> neutral = {"a red car parked on a street", "a bowl of fruit on a table",
                                             "a mountain lake at sunrise", "two dogs playing in the snow",
                                             "a portrait of brad pitt", "a photo of taylor swift"};
-  const at::Tensor neutral_scores = *Scores(*model_, *tokenizer_, *sae_, kLayer, features, -8, neutral);
+  // The paper's score: deactivation raises the targets' score well above their
+  // plain reconstruction error (scale 1, the s = 1 "edit") on average. This tiny SAE's
+  // reconstruction error varies between prompts as much as that jump, so the
+  // paper score need not separate targets from neutral prompts here.
+  const at::Tensor paper_targets = *Scores(*model_, *tokenizer_, *sae_, kLayer, features, -8, targets);
+  const at::Tensor recon_error = *Scores(*model_, *tokenizer_, *sae_, kLayer, features, 1, targets);
+  EXPECT_GT(paper_targets.mean().item<double>(), 2 * recon_error.mean().item<double>())
+      << paper_targets << recon_error;
+  // The concept score (only the features' share) separates them.
+  const at::Tensor target_scores =
+      *Scores(*model_, *tokenizer_, *sae_, kLayer, features, -8, targets, clip::Padding::kToContext, ScoreMode::kConcept);
+  const at::Tensor neutral_scores =
+      *Scores(*model_, *tokenizer_, *sae_, kLayer, features, -8, neutral, clip::Padding::kToContext, ScoreMode::kConcept);
   EXPECT_GT(target_scores.mean().item<double>(), neutral_scores.mean().item<double>());
 
   // The paper's τ flags every known target by construction.
@@ -108,6 +119,14 @@ TEST_F(ItdTest, GateSeparatesTargetsAndPassesOthersThroughBitExactly) {
   // Scale 1 with no features is the plain reconstruction: its score is the SAE error.
   const Deactivation plain = Deactivate(*sae_, h, {}, 1, 0);
   EXPECT_LE(plain.scores[0].item<double>(), all.scores[0].item<double>());
+
+  // Concept score: only the scaled features' share, 0 when none fires; it equals
+  // mean (h' − ĥ)² with ĥ the plain reconstruction.
+  EXPECT_EQ(Deactivate(*sae_, h, {}, -8, 0, ScoreMode::kConcept).scores.abs().max().item<double>(), 0.0);
+  const Deactivation concept = Deactivate(*sae_, h, features, -8, 0, ScoreMode::kConcept);
+  const Deactivation recon = Deactivate(*sae_, h, {}, 1, 0);
+  EXPECT_TRUE(at::allclose(concept.scores, (all.output - recon.output).pow(2).mean({1, 2}), 1e-4, 1e-7));
+  EXPECT_GT(concept.scores[0].item<double>(), 0);
 
   // As a layer hook: a prompt below τ gives the same encoder output bit for bit.
   const clip::TokenBatch batch = clip::TokenizeBatch(*tokenizer_, {neutral[0]}, clip::Padding::kToLongest);
@@ -255,9 +274,12 @@ TEST(ConceptRegistryTest, JsonRoundTripAndUnion) {
   r.tau = 0.25;
   r.concepts["tom cruise"] = {5, 9, 2};
   r.concepts["van gogh"] = {9, 11};
+  r.score = ScoreMode::kConcept;
   absl::StatusOr<ConceptRegistry> back = ConceptRegistry::FromJson(r.ToJson());
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->concepts, r.concepts);
+  EXPECT_EQ(back->score, ScoreMode::kConcept);
+  EXPECT_FALSE(ConceptRegistry::FromJson(R"({"layer": 1, "scale": -8, "tau": 0, "score": "max", "concepts": {}})").ok());
   EXPECT_EQ(back->UnionFeatures(), (std::vector<int64_t>{2, 5, 9, 11}));
   back->concepts.erase("van gogh");  // removing a concept needs no retraining
   EXPECT_EQ(back->UnionFeatures(), (std::vector<int64_t>{2, 5, 9}));

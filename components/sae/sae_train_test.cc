@@ -42,6 +42,17 @@ TEST(SaeTrainTest, LearnsToReconstructClipActivations) {
   ASSERT_GE(report->fvu.size(), 3u);
   EXPECT_LT(report->final_fvu, 0.6 * report->fvu.front());
   EXPECT_GT(report->mse_scale, 0);
+  // Same seed, same corpus: the same weights, bit for bit.
+  torch::manual_seed(0);
+  TopKSae again(c);
+  config.steps = 20;
+  torch::manual_seed(0);
+  TopKSae first(c);
+  ASSERT_TRUE(TrainSaeOnClip(first, *model, **tokenizer, *prompts, config).ok());
+  ASSERT_TRUE(TrainSaeOnClip(again, *model, **tokenizer, *prompts, config).ok());
+  for (const auto& p : first->named_parameters()) {
+    EXPECT_TRUE(at::equal(p.value(), again->named_parameters()[p.key()])) << p.key();
+  }
   SaeConfig wrong = c;
   wrong.d_model = 128;
   TopKSae mismatched(wrong);

@@ -81,6 +81,7 @@ class Controller {
     g.members.assign(ids_.begin(), ids_.end());
     g.plan = ToReplicaPlan(*layers, static_cast<int>(o_.worker.train.model.experts));
     Publish(g, *layers);
+    next_rebalance_ = o_.rebalance_every;
 
     while (true) {
       if (Elapsed() > o_.deadline_s) return absl::DeadlineExceededError("training did not finish before the deadline");
@@ -88,6 +89,7 @@ class Controller {
       if (AllDone()) break;
       InjectFailures();
       if (absl::Status s = MaybeJoin(); !s.ok()) return s;
+      if (absl::Status s = MaybeRebalance(); !s.ok()) return s;
       if (absl::Status s = MaybeRecover(); !s.ok()) return s;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -211,6 +213,17 @@ class Controller {
     return Reconfigure(available, /*failed=*/false, -1, {joiner});
   }
 
+  // Periodic rebalancing (spec §1, load monitor): a new plan for the same
+  // workers from the latest routing loads; applied lazily at a step boundary.
+  absl::Status MaybeRebalance() {
+    if (o_.rebalance_every <= 0 || pending_join_ >= 0 || loads_.empty()) return absl::OkStatus();
+    if (last_step_ < next_rebalance_) return absl::OkStatus();
+    next_rebalance_ = last_step_ + o_.rebalance_every;
+    if (last_step_ + 1 >= o_.worker.steps) return absl::OkStatus();
+    ++summary_.rebalances;
+    return Reconfigure(current_.members, /*failed=*/false, -1, {});
+  }
+
   absl::Status MaybeRecover() {
     bool failure = false;
     for (int id : current_.members) {
@@ -319,6 +332,7 @@ class Controller {
   int64_t last_step_ = -1, gen_last_step_ = -1;
   double last_loss_ = 0, gen_started_ = 0, first_train_step_ = -1, train_seconds_ = 0;
   double recovery_started_ = -1;
+  int64_t next_rebalance_ = 0;
   RunSummary summary_;
 };
 
@@ -359,6 +373,7 @@ std::string RunSummary::ToJson() const {
                         {"failures", failures},
                         {"recoveries", recoveries},
                         {"joins", joins},
+                        {"rebalances", rebalances},
                         {"checkpoint_reads", checkpoint_reads},
                         {"recovery_seconds", recovery_seconds},
                         {"dropped_steps", dropped_steps},

@@ -30,6 +30,7 @@ struct ControllerOptions {
   double heartbeat_timeout_s = 1.0;
   double deadline_s = 300;
   int64_t print_every = 10;
+  int64_t rebalance_every = 0;          // steps between load-driven re-plans (0: only on failures/joins)
 };
 
 struct RunSummary {
@@ -37,6 +38,7 @@ struct RunSummary {
   int failures = 0;                     // workers lost
   int recoveries = 0;                   // generations started after a failure
   int joins = 0;
+  int rebalances = 0;
   int checkpoint_reads = 0;
   std::vector<double> recovery_seconds; // kill (or detection) -> next applied step
   std::vector<int64_t> dropped_steps;

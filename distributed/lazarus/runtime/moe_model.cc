@@ -79,7 +79,11 @@ at::Tensor MoeGptImpl::Block(int64_t layer, const at::Tensor& x, ExpertRunner& r
   // Transformer; renormalising one weight would make it 1 and starve the gate
   // of gradient); top-2 renormalises over the two chosen experts (GShard).
   const at::Tensor flat = ln2_[layer](h).reshape({b * t, d});
-  const at::Tensor probs = gate_[layer](flat).softmax(-1);
+  at::Tensor logits = gate_[layer](flat);
+  if (config_.gate_skew != 0 && config_.experts > 1) {
+    logits = logits + at::linspace(config_.gate_skew, 0, config_.experts);  // a fixed, untrained bias
+  }
+  const at::Tensor probs = logits.softmax(-1);
   const auto top = probs.topk(config_.top_k, -1);
   at::Tensor weights = std::get<0>(top);
   if (config_.top_k > 1) weights = weights / weights.sum(-1, true);

@@ -32,6 +32,7 @@ struct MoeConfig {
   int64_t experts = 8;
   int64_t expert_hidden = 64;
   int64_t top_k = 1;        // 1 or 2
+  double gate_skew = 0;     // fixed logit bias skew·(1 − e/(E−1)): routing skewed towards low experts
 };
 
 // One expert: y = W2 gelu(W1 x + b1) + b2.

@@ -25,6 +25,9 @@ void TrainFlags::Define(cli::FlagSet& f) {
   f.Int("fault_tolerance", &fault_tolerance, "f of Eq. 1: replicas of every expert >= f + 1 when feasible");
   f.Int("seed", &seed, "seed of the model");
   f.Double("lr", &lr, "Adam learning rate");
+  f.Double("gate_skew", &gate_skew, "fixed gate bias skewing routing towards low-numbered experts");
+  f.Int("rebalance_every", &rebalance_every, "re-plan replicas from observed loads every this many steps (0: never)");
+  f.String("backend", &backend, "collectives: gloo (CPU), or nccl (a --config=cuda build with a GPU per worker)");
   f.String("checkpoint", &checkpoint, "checkpoint path (the fallback when an expert loses every replica)");
   f.Int("checkpoint_every", &checkpoint_every, "steps between checkpoints (0: none)");
   f.Int("collective_timeout_ms", &collective_timeout_ms, "Gloo collective timeout");
@@ -44,7 +47,8 @@ std::vector<std::string> TrainFlags::ToArgs() const {
           absl::StrCat("--expert_hidden=", expert_hidden), absl::StrCat("--context=", context),
           absl::StrCat("--top_k=", top_k), absl::StrCat("--global_batch=", global_batch),
           absl::StrCat("--slots=", slots), absl::StrCat("--fault_tolerance=", fault_tolerance),
-          absl::StrCat("--seed=", seed), absl::StrCat("--lr=", lr), absl::StrCat("--checkpoint=", checkpoint),
+          absl::StrCat("--seed=", seed), absl::StrCat("--lr=", lr), absl::StrCat("--gate_skew=", gate_skew),
+          absl::StrCat("--rebalance_every=", rebalance_every), absl::StrCat("--backend=", backend), absl::StrCat("--checkpoint=", checkpoint),
           absl::StrCat("--checkpoint_every=", checkpoint_every),
           absl::StrCat("--collective_timeout_ms=", collective_timeout_ms),
           absl::StrCat("--print_every=", print_every), absl::StrCat("--heartbeat_timeout=", heartbeat_timeout),
@@ -70,10 +74,13 @@ absl::StatusOr<ControllerOptions> TrainFlags::ToOptions(const std::string& worke
   o.print_every = std::max<int64_t>(1, print_every);
   WorkerOptions& w = o.worker;
   w.steps = steps;
-  w.train.model = {256, context, width, heads, layers, experts, expert_hidden, top_k};
+  w.train.model = {256, context, width, heads, layers, experts, expert_hidden, top_k, gate_skew};
+  o.rebalance_every = rebalance_every;
   w.train.global_batch = global_batch;
   w.train.learning_rate = lr;
   w.train.seed = static_cast<uint64_t>(seed);
+  if (backend != "gloo" && backend != "nccl") return absl::InvalidArgumentError("--backend must be gloo or nccl");
+  w.backend = backend;
   w.checkpoint = checkpoint;
   w.checkpoint_every = checkpoint_every;
   w.collective_timeout_ms = collective_timeout_ms;

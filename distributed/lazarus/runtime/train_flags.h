@@ -19,7 +19,9 @@ struct TrainFlags {
   std::string joins;                          // "STEP,STEP": launch a new worker at each
   int64_t experts = 8, layers = 2, width = 32, heads = 2, expert_hidden = 64, context = 32, top_k = 1;
   int64_t global_batch = 16, slots = 4, fault_tolerance = 1, seed = 0;
-  double lr = 3e-3;
+  double lr = 3e-3, gate_skew = 0;
+  int64_t rebalance_every = 0;
+  std::string backend = "gloo";
   std::string checkpoint;
   int64_t checkpoint_every = 0;
   int64_t collective_timeout_ms = 5000, print_every = 10;

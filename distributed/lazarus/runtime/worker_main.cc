@@ -8,7 +8,11 @@
 // controller's next generation. No checkpoint is read unless the controller
 // says every replica of some expert was lost.
 //
-//   lazarus_worker --port=P --id=I --steps=S [model flags] [--checkpoint=PATH --checkpoint_every=K]
+// Collectives run over Gloo, or over NCCL (--backend=nccl, --config=cuda builds:
+// runtime/nccl_group.h).
+//
+//   lazarus_worker --port=P --id=I --steps=S [model flags] [--backend=gloo|nccl]
+//                  [--checkpoint=PATH --checkpoint_every=K]
 #include <signal.h>
 #include <unistd.h>
 
@@ -27,6 +31,9 @@
 #include "components/tensor/checkpoint.h"
 #include "components/tensor/text_datasets.h"
 #include "distributed/lazarus/runtime/protocol.h"
+#ifdef WARDEN_WITH_CUDA
+#include "distributed/lazarus/runtime/nccl_group.h"
+#endif
 #include "distributed/lazarus/runtime/worker_options.h"
 
 namespace warden::lazarus {
@@ -131,11 +138,10 @@ class Worker {
       }
       applied_ = config.rollback_to;
     }
-    auto options = c10d::ProcessGroupGloo::Options::create();
-    options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
-    options->timeout = std::chrono::milliseconds(options_.collective_timeout_ms);
     auto prefixed = c10::make_intrusive<c10d::PrefixStore>(absl::StrCat("pg", config.gen, "/"), store_);
-    group_ = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, rank_, world_, options);
+    absl::StatusOr<c10::intrusive_ptr<c10d::ProcessGroup>> group = MakeGroup(prefixed);
+    if (!group.ok()) return group.status();
+    group_ = *group;
 
     const std::vector<ExpertKey> mine = config.ExpertsOf(rank_);
     if (config.from_checkpoint) {
@@ -180,6 +186,22 @@ class Worker {
       if (!trainer_.experts().count(k)) return absl::InternalError(absl::StrCat("no replica of ", ExpertName(k)));
     }
     return absl::OkStatus();
+  }
+
+  absl::StatusOr<c10::intrusive_ptr<c10d::ProcessGroup>> MakeGroup(const c10::intrusive_ptr<c10d::Store>& store) {
+    const std::chrono::milliseconds timeout(options_.collective_timeout_ms);
+    if (options_.backend == "nccl") {
+#ifdef WARDEN_WITH_CUDA
+      return CreateNcclGroup(store, rank_, world_, timeout);
+#else
+      return absl::FailedPreconditionError("--backend=nccl needs a build with --config=cuda");
+#endif
+    }
+    auto options = c10d::ProcessGroupGloo::Options::create();
+    options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+    options->timeout = timeout;
+    return c10::intrusive_ptr<c10d::ProcessGroup>(
+        c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank_, world_, options));
   }
 
   // Full state of every expert on rank 0 (owner = lowest rank holding it), written atomically.
@@ -250,7 +272,7 @@ class Worker {
   WorkerOptions options_;
   Trainer trainer_;
   c10::intrusive_ptr<c10d::TCPStore> store_;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group_;
+  c10::intrusive_ptr<c10d::ProcessGroup> group_;
   std::vector<at::Tensor> outgoing_;
   std::atomic<bool> stop_{false};
   ReplicaPlan plan_;

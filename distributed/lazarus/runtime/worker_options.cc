@@ -16,9 +16,9 @@ std::vector<std::string> WorkerArgs(const WorkerOptions& o) {
           absl::StrCat("--context=", m.context), absl::StrCat("--width=", m.width),
           absl::StrCat("--heads=", m.heads), absl::StrCat("--layers=", m.layers),
           absl::StrCat("--experts=", m.experts), absl::StrCat("--expert_hidden=", m.expert_hidden),
-          absl::StrCat("--top_k=", m.top_k), absl::StrCat("--global_batch=", o.train.global_batch),
+          absl::StrCat("--top_k=", m.top_k), absl::StrCat("--gate_skew=", m.gate_skew), absl::StrCat("--global_batch=", o.train.global_batch),
           absl::StrCat("--lr=", o.train.learning_rate), absl::StrCat("--seed=", o.train.seed),
-          absl::StrCat("--checkpoint=", o.checkpoint), absl::StrCat("--checkpoint_every=", o.checkpoint_every),
+          absl::StrCat("--checkpoint=", o.checkpoint), absl::StrCat("--backend=", o.backend), absl::StrCat("--checkpoint_every=", o.checkpoint_every),
           absl::StrCat("--collective_timeout_ms=", o.collective_timeout_ms),
           absl::StrCat("--final_state=", o.final_state), absl::StrCat("--skip_steps=", absl::StrJoin(o.skip_steps, ","))};
 }
@@ -43,10 +43,15 @@ absl::StatusOr<WorkerOptions> ParseWorkerOptions(int argc, char** argv) {
     bool ok = true;
     if (auto it = ints.find(name); it != ints.end()) {
       ok = absl::SimpleAtoi(value, it->second);
+    } else if (name == "gate_skew") {
+      ok = absl::SimpleAtod(value, &m.gate_skew);
     } else if (name == "lr") {
       ok = absl::SimpleAtod(value, &o.train.learning_rate);
     } else if (name == "seed") {
       ok = absl::SimpleAtoi(value, &seed);
+    } else if (name == "backend") {
+      o.backend = value;
+      ok = value == "gloo" || value == "nccl";
     } else if (name == "checkpoint") {
       o.checkpoint = value;
     } else if (name == "final_state") {

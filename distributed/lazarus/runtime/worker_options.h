@@ -22,6 +22,7 @@ struct WorkerOptions {
   int64_t collective_timeout_ms = 5000;
   std::string final_state;       // rank 0 writes dense + its experts here at the end
   std::vector<int64_t> skip_steps;  // steps whose batch is dropped (a failure-free reference run)
+  std::string backend = "gloo";     // "gloo", or "nccl" in a --config=cuda build on a GPU machine
 };
 
 std::vector<std::string> WorkerArgs(const WorkerOptions& options);
