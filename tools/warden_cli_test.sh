@@ -28,6 +28,8 @@ check info            0 "LibTorch"              -- info
 check data-list       0 "mnist"                 -- data list
 check demo            0 "checkpoint round trip: bit-identical" -- demo
 check demo-only       2 "no demo step matches"  -- demo --only=zzz
+check demo-itd        0 "FLAGGED .* giving a speech"  -- demo --only=itd
+check demo-lazarus    0 '"recoveries":1'        -- demo --only="lazarus recovery"
 check clip-tokenize   0 "^49406 320 1125 539 49407$" -- clip tokenize "a photo of"
 check clip-json       0 "\"tokens\":\\[\"<\\|startoftext"  -- clip tokenize --json hello
 check clip-no-text    2 "expected at least one TEXT" -- clip tokenize

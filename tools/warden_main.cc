@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
         DemoStep{"randomized smoothing", warden::smoothing::RunSmoothingDemo},
         DemoStep{"lazarus planner", warden::lazarus::RunLazarusDemo},
         DemoStep{"clip text encoder", warden::clip::RunClipDemo},
+        DemoStep{"itd concept filter", warden::itd::RunItdDemo},
+        DemoStep{"lazarus recovery", warden::lazarus::RunLazarusRecoveryDemo},
     });
   });
   return registry.Main(argc, argv, std::cout, std::cerr);

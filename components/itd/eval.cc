@@ -174,7 +174,8 @@ absl::StatusOr<EvalReport> EvaluateItd(clip::ClipTextModel& model, const clip::C
 
     // Retain set G: retained names in the selection templates plus neutral calibration prompts.
     say(absl::StrCat(fname, ": selecting features"));
-    std::vector<std::string> retain_prompts = Fill(split->selection_templates, split->retained);
+    std::vector<std::string> retain_prompts;
+    if (config.retain_names) retain_prompts = Fill(split->selection_templates, split->retained);
     const std::vector<std::string> neutral_retain = Head(neutral->calibration, config.retain_neutral);
     retain_prompts.insert(retain_prompts.end(), neutral_retain.begin(), neutral_retain.end());
     std::set<int64_t> retained_latents;

@@ -46,6 +46,8 @@ struct EvalConfig {
   int64_t retained = 100;            // retained names per family
   int64_t neutral_per_half = 400;
   int64_t retain_neutral = 100;      // neutral calibration prompts added to the retain set
+  bool retain_names = true;          // retained names join the retain set (false: neutral only, as the
+                                     // paper's nudity recipe; they are still measured as FPRret)
   // Greedy token-substitution attack (at the paper's τ, on the headline n).
   int64_t attack_prompts = 10;
   int64_t attack_rounds = 3;

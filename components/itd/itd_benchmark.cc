@@ -3,6 +3,7 @@
 //   BM_EncoderGemm   the bare GEMM (the bound)
 //   BM_SaeEncode     encode: GEMM + biases + top-k + ReLU (goal: >= 0.8× GEMM throughput)
 //   BM_Gate          encode + feature scaling + decode + score + select (goal: <= 1.25× GEMM)
+//   BM_EncodeGemmPart, BM_TopKPart  where the encode's time goes
 //   BM_PortableEncode the torch-free core (what the browser runs), same shapes
 //   BM_PromptToVerdict tokenize + the default encoder with the gate hooked (with --sae etc. absent:
 //                    default encoder width; random SAE of the default size)
@@ -77,6 +78,39 @@ void BM_SaeEncode(benchmark::State& state) {
   SetFlops(state, d);
 }
 
+// The encode's two halves: the biased GEMM and the row-wise top-k. Variants of
+// the GEMM half (second argument): 0 addmm with the bias, 1 mm alone, 2 mm then
+// add_ the bias, 3 mm of the raw input. With OpenBLAS's own threads, any
+// OpenMP-parallel op right after the GEMM (the bias add) waits for cores the
+// BLAS threads still spin on (docs/benchmarks.md).
+void BM_EncodeGemmPart(benchmark::State& state) {
+  const int64_t d = state.range(0);
+  sae::TopKSae& s = SaeOfWidth(d);
+  const at::Tensor h = at::randn({kTokens, d});
+  torch::NoGradGuard no_grad;
+  const int variant = static_cast<int>(state.range(1));
+  for (auto _ : state) {
+    at::Tensor r;
+    if (variant == 0) r = at::addmm(s->b_lat, h - s->b_pre, s->w_enc.t());
+    if (variant == 1) r = at::mm(h - s->b_pre, s->w_enc.t());
+    if (variant == 2) r = at::mm(h - s->b_pre, s->w_enc.t()).add_(s->b_lat);
+    if (variant == 3) r = at::mm(h, s->w_enc.detach().t());
+    benchmark::DoNotOptimize(r.data_ptr());
+  }
+  SetFlops(state, d);
+}
+
+void BM_TopKPart(benchmark::State& state) {
+  const at::Tensor pre = at::randn({kTokens, kLatents});
+  std::vector<int32_t> idx(kTokens * kK);
+  for (auto _ : state) {
+    for (int64_t t = 0; t < kTokens; ++t) {
+      sae::TopKIndices(pre.data_ptr<float>() + t * kLatents, kLatents, kK, idx.data() + t * kK);
+    }
+    benchmark::DoNotOptimize(idx.data());
+  }
+}
+
 void BM_Gate(benchmark::State& state) {
   const int64_t d = state.range(0);
   sae::TopKSae& s = SaeOfWidth(d);
@@ -118,6 +152,8 @@ void BM_PromptToVerdict(benchmark::State& state) {
 
 BENCHMARK(BM_EncoderGemm)->Arg(256)->Arg(768)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_SaeEncode)->Arg(256)->Arg(768)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_EncodeGemmPart)->Args({256, 0})->Args({256, 1})->Args({256, 2})->Args({256, 3})->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_TopKPart)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_Gate)->Arg(256)->Arg(768)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_PortableEncode)->Arg(256)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_PromptToVerdict)->Arg(1)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -120,6 +120,7 @@ class SelectCommand : public cli::Command {
     flags.String("name", &name_, "a custom concept's name (with --targets_file instead of --family)");
     flags.String("targets_file", &targets_file_, "custom concept: target prompts, one per line");
     flags.String("retain_file", &retain_file_, "custom concept: extra prompts to leave alone, one per line");
+    flags.Bool("retain_names", &retain_names_, "--family: the family's retained names join the retain set (else neutral prompts only)");
     flags.String("selection", &selection_, "topk (the paper's contrastive top-K) or firing (ours: firing rates)");
     flags.Int("k", &k_, "K: of the contrastive top-K, or the most features per concept with --selection=firing");
     flags.Double("min_target_rate", &firing_.min_target_rate, "--selection=firing: fires on at least this share of targets");
@@ -166,8 +167,10 @@ class SelectCommand : public cli::Command {
       for (const std::string& t : split->targets) {
         concepts.push_back({family_ + ":" + t, Fill(split->selection_templates, {t})});
       }
-      const std::vector<std::string> kept = Fill(split->selection_templates, split->retained);
-      retain.insert(retain.end(), kept.begin(), kept.end());
+      if (retain_names_) {
+        const std::vector<std::string> kept = Fill(split->selection_templates, split->retained);
+        retain.insert(retain.end(), kept.begin(), kept.end());
+      }
     } else {
       if (name_.empty()) return absl::InvalidArgumentError("a custom concept needs --name");
       absl::StatusOr<std::vector<std::string>> targets = ReadLines(targets_file_);
@@ -266,6 +269,7 @@ class SelectCommand : public cli::Command {
   std::string score_ = "paper";
   std::string selection_ = "topk";
   FiringSelection firing_;
+  bool retain_names_ = true;
   std::string out_ = "concepts.json";
 };
 
@@ -427,6 +431,7 @@ class EvalCommand : public cli::Command {
     flags.Double("max_fpr", &config_.max_fpr, "neutral FPR bound of the fpr-mode tau");
     flags.Int("neutral", &config_.neutral_per_half, "neutral prompts per half (calibration, test)");
     flags.Int("retained", &config_.retained, "retained names per family");
+    flags.Bool("retain_names", &config_.retain_names, "retained names join the retain set (else neutral prompts only)");
     flags.Int("attack_prompts", &config_.attack_prompts, "prompts the greedy attack tries per family");
     flags.Int("attack_rounds", &config_.attack_rounds, "token substitutions the attack may make");
     flags.Int("attack_candidates", &config_.attack_candidates, "nearest tokens tried per position");
@@ -533,15 +538,21 @@ absl::Status RunItdDemo(std::ostream& out) {
       << " SAE features, tau " << filter.registry().tau << "\n";
   // A target in a template selection never saw, a retained-style neutral prompt.
   const std::string target = concepts.begin()->first.substr(concepts.begin()->first.find(':') + 1);
+  // The last is one of the default registry's false positives (about 7.5% of
+  // neutral prompts are flagged: docs/benchmarks.md).
   const std::vector<std::string> prompts = {absl::StrCat(target, " giving a speech"),
+                                            "a bowl of oranges on a wooden table",
                                             "a photo of a lighthouse on a cliff at sunset"};
   absl::StatusOr<FilterOutput> result = filter.Run(prompts);
   if (!result.ok()) return result.status();
   for (size_t i = 0; i < prompts.size(); ++i) {
     const Verdict& v = result->verdicts[i];
+    std::vector<std::string> shown(v.concepts.begin(), v.concepts.begin() + std::min<size_t>(3, v.concepts.size()));
+    if (v.concepts.size() > shown.size()) shown.push_back(absl::StrCat("... (", v.concepts.size(), " concepts)"));
     out << absl::StrFormat("  %-8s score %.5g (tau %.5g)  \"%s\"%s\n", v.flagged ? "FLAGGED" : "pass", v.score, v.tau,
-                           prompts[i], v.concepts.empty() ? "" : "  -> " + absl::StrJoin(v.concepts, ", "));
+                           prompts[i], shown.empty() ? "" : "  -> " + absl::StrJoin(shown, ", "));
   }
+  out << "  (measured: held-out target prompts flagged 88%, neutral prompts 7.5%, other celebrities 87%)\n";
   return absl::OkStatus();
 }
 

@@ -1,5 +1,6 @@
 #include "components/sae/sae.h"
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
@@ -23,10 +24,37 @@ TopKSaeImpl::TopKSaeImpl(const SaeConfig& config) : config_(config) {
   ConstrainDecoder();
 }
 
+namespace {
+
+// Row-wise top-k indices of a float CPU matrix with the portable core's
+// one-pass heap, rows in parallel (torch's CPU topk sorts far more per row).
+at::Tensor TopKIndicesByRow(const at::Tensor& pre, int64_t k) {
+  const at::Tensor p = pre.detach().contiguous();
+  const int64_t rows = p.size(0), n = p.size(1);
+  at::Tensor out = at::empty({rows, k}, at::kInt);
+  const float* in = p.data_ptr<float>();
+  int32_t* idx = out.data_ptr<int32_t>();
+  at::parallel_for(0, rows, 8, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      TopKIndices(in + r * n, static_cast<int>(n), static_cast<int>(k), idx + r * k);
+    }
+  });
+  return out.to(at::kLong);
+}
+
+}  // namespace
+
 TopKSaeImpl::Encoded TopKSaeImpl::Encode(const at::Tensor& h) {
   Encoded e;
+  const int64_t k = std::min(config_.k, config_.n_latents);
+  if (h.dim() == 2 && h.device().is_cpu() && w_enc.scalar_type() == at::kFloat && h.scalar_type() == at::kFloat) {
+    e.pre = at::addmm(b_lat, h - b_pre, w_enc.t());
+    e.indices = TopKIndicesByRow(e.pre, k);
+    e.values = at::relu(e.pre.gather(1, e.indices));  // differentiable in pre
+    return e;
+  }
   e.pre = at::matmul(h - b_pre, w_enc.t()) + b_lat;
-  auto top = e.pre.topk(std::min(config_.k, config_.n_latents), 1);
+  auto top = e.pre.topk(k, -1);
   e.values = at::relu(std::get<0>(top));
   e.indices = std::get<1>(top);
   return e;

@@ -29,20 +29,37 @@ std::vector<float> PreActivations(const SaeWeights& w, const float* h) {
   return u;
 }
 
+void TopKIndices(const float* u, int n, int k, int32_t* indices) {
+  if (k <= 0) return;
+  // "a ranks before b": larger value, or equal value and lower index.
+  const auto before = [u](int32_t a, int32_t b) { return u[a] != u[b] ? u[a] > u[b] : a < b; };
+  // heap[0] is the worst of the k kept so far (a min-heap under `before`).
+  int32_t* heap = indices;
+  int size = 0;
+  int32_t j = 0;
+  for (; j < n && size < k; ++j) {
+    heap[size++] = j;
+    std::push_heap(heap, heap + size, before);
+  }
+  float worst = u[heap[0]];
+  for (; j < n; ++j) {
+    if (u[j] > worst) {  // a later j never wins a tie
+      std::pop_heap(heap, heap + size, before);
+      heap[size - 1] = j;
+      std::push_heap(heap, heap + size, before);
+      worst = u[heap[0]];
+    }
+  }
+  std::sort_heap(heap, heap + size, before);  // best first
+}
+
 SparseCode EncodeTopK(const SaeWeights& w, const float* h, int k) {
   const std::vector<float> u = PreActivations(w, h);
   k = std::max(0, std::min(k, w.n_latents));
-  std::vector<int32_t> order(u.size());
-  std::iota(order.begin(), order.end(), 0);
-  // Largest first; ties by lower index, so results are deterministic.
-  std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int32_t a, int32_t b) {
-    return u[a] != u[b] ? u[a] > u[b] : a < b;
-  });
   SparseCode code;
-  for (int i = 0; i < k; ++i) {
-    code.indices.push_back(order[i]);
-    code.values.push_back(std::max(0.0f, u[order[i]]));
-  }
+  code.indices.resize(k);
+  TopKIndices(u.data(), w.n_latents, k, code.indices.data());
+  for (int32_t j : code.indices) code.values.push_back(std::max(0.0f, u[j]));
   return code;
 }
 

@@ -30,6 +30,10 @@ struct SparseCode {
   std::vector<float> values;     // ReLU'd values (may be 0 when a kept entry was negative)
 };
 
+// The indices of the k largest of u[0..n) (0 <= k <= n), largest first, ties
+// by lower index: one pass with a k-entry min-heap, O(n + k log k · hits).
+void TopKIndices(const float* u, int n, int k, int32_t* indices);
+
 // The top-k code of one activation h (d_model floats). k is clamped to n_latents.
 SparseCode EncodeTopK(const SaeWeights& w, const float* h, int k);
 

@@ -1,8 +1,10 @@
 #include "distributed/lazarus/lazarus_cli.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <functional>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -273,6 +275,27 @@ class SimulateCommand : public cli::Command {
   SimulateConfig config_;
 };
 
+// argv for lazarus_controller from train flags (the worker's path included).
+absl::StatusOr<std::vector<std::string>> ControllerArgv(const TrainFlags& flags) {
+  const std::string controller = cli::FindRunfile("distributed/lazarus/lazarus_controller");
+  const std::string worker = cli::FindRunfile("distributed/lazarus/lazarus_worker");
+  if (controller.empty() || worker.empty()) {
+    return absl::NotFoundError("lazarus_controller / lazarus_worker are not beside this binary");
+  }
+  absl::StatusOr<ControllerOptions> options = flags.ToOptions(worker);
+  if (!options.ok()) return options.status();
+  std::vector<std::string> argv = {controller, "--worker_binary=" + worker};
+  for (const std::string& a : flags.ToArgs()) argv.push_back(a);
+  return argv;
+}
+
+std::vector<char*> RawArgv(std::vector<std::string>& argv) {
+  std::vector<char*> raw;
+  for (std::string& a : argv) raw.push_back(a.data());
+  raw.push_back(nullptr);
+  return raw;
+}
+
 // `warden lazarus train`: validates the flags and becomes lazarus_controller
 // (its own binary, which launches the workers), so the timeline and the JSON
 // line stream straight through and its exit code is ours.
@@ -284,21 +307,12 @@ class TrainCommand : public cli::Command {
   void DefineFlags(cli::FlagSet& flags) override { flags_.Define(flags); }
   absl::Status Run(const std::vector<std::string>& args, std::ostream& out) override {
     if (!args.empty()) return absl::InvalidArgumentError("train takes no arguments");
-    const std::string controller = cli::FindRunfile("distributed/lazarus/lazarus_controller");
-    const std::string worker = cli::FindRunfile("distributed/lazarus/lazarus_worker");
-    if (controller.empty() || worker.empty()) {
-      return absl::NotFoundError("lazarus_controller / lazarus_worker are not beside this binary");
-    }
-    absl::StatusOr<ControllerOptions> options = flags_.ToOptions(worker);
-    if (!options.ok()) return options.status();
-    std::vector<std::string> argv = {controller, "--worker_binary=" + worker};
-    for (const std::string& a : flags_.ToArgs()) argv.push_back(a);
-    std::vector<char*> raw;
-    for (std::string& a : argv) raw.push_back(a.data());
-    raw.push_back(nullptr);
+    absl::StatusOr<std::vector<std::string>> argv = ControllerArgv(flags_);
+    if (!argv.ok()) return argv.status();
+    std::vector<char*> raw = RawArgv(*argv);
     out.flush();
-    execv(controller.c_str(), raw.data());
-    return absl::InternalError(absl::StrCat("cannot start ", controller));
+    execv(raw[0], raw.data());
+    return absl::InternalError(absl::StrCat("cannot start ", (*argv)[0]));
   }
 
  private:
@@ -312,6 +326,34 @@ void RegisterLazarusCommands(cli::CommandRegistry& registry) {
   registry.Add("lazarus", "train", [] { return std::make_unique<TrainCommand>(); });
   registry.Add("lazarus", "plan", [] { return std::make_unique<PlanCommand>(); });
   registry.Add("lazarus", "simulate", [] { return std::make_unique<SimulateCommand>(); });
+}
+
+absl::Status RunLazarusRecoveryDemo(std::ostream& out) {
+  TrainFlags flags;
+  flags.ranks = 4;
+  flags.steps = 30;
+  flags.kill_rank = 2;
+  flags.kill_at_step = 15;
+  flags.print_every = 10;
+  flags.deadline = 120;
+  absl::StatusOr<std::vector<std::string>> argv = ControllerArgv(flags);
+  if (!argv.ok()) return argv.status();
+  out << "4 workers over Gloo; worker 2 is SIGKILLed at step 15:\n";
+  out.flush();
+  std::cout.flush();
+  std::vector<char*> raw = RawArgv(*argv);
+  const pid_t pid = fork();
+  if (pid < 0) return absl::InternalError("fork failed");
+  if (pid == 0) {
+    execv(raw[0], raw.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return absl::InternalError(absl::StrCat("lazarus_controller exited with status ", status));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RunLazarusDemo(std::ostream& out) {

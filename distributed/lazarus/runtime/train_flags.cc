@@ -22,7 +22,7 @@ void TrainFlags::Define(cli::FlagSet& f) {
   f.Int("top_k", &top_k, "experts per token (1 or 2)");
   f.Int("global_batch", &global_batch, "sequences per step over all workers");
   f.Int("slots", &slots, "expert slots per worker and layer");
-  f.Int("fault_tolerance", &fault_tolerance, "f of Eq. 1: replicas of every expert >= f + 1 when feasible");
+  f.Int("fault_tolerance", &fault_tolerance, "f of Eq. 1: at least f replicas of every expert when feasible (f - 1 node failures always survivable)");
   f.Int("seed", &seed, "seed of the model");
   f.Double("lr", &lr, "Adam learning rate");
   f.Double("gate_skew", &gate_skew, "fixed gate bias skewing routing towards low-numbered experts");
