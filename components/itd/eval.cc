@@ -140,7 +140,7 @@ absl::StatusOr<EvalReport> EvaluateItd(clip::ClipTextModel& model, const clip::C
   auto say = [&](const std::string& s) {
     if (progress) progress(s);
   };
-  if (families.empty() || config.concept_counts.empty() || config.select_k < 1) {
+  if (families.empty() || config.concept_counts.empty() || config.selection.k < 1) {
     return absl::InvalidArgumentError("need families, concept counts and K >= 1");
   }
   model->eval();
@@ -178,30 +178,17 @@ absl::StatusOr<EvalReport> EvaluateItd(clip::ClipTextModel& model, const clip::C
     if (config.retain_names) retain_prompts = Fill(split->selection_templates, split->retained);
     const std::vector<std::string> neutral_retain = Head(neutral->calibration, config.retain_neutral);
     retain_prompts.insert(retain_prompts.end(), neutral_retain.begin(), neutral_retain.end());
-    std::set<int64_t> retained_latents;
-    std::vector<double> retain_rates;
-    if (config.select_by_firing) {
-      absl::StatusOr<std::vector<double>> rates = FiringRates(model, tokenizer, sae, config.layer, retain_prompts);
-      if (!rates.ok()) return rates.status();
-      retain_rates = *rates;
-    } else {
-      absl::StatusOr<std::set<int64_t>> top =
-          RetainedLatents(model, tokenizer, sae, config.layer, retain_prompts, config.select_k);
-      if (!top.ok()) return top.status();
-      retained_latents = *top;
-    }
+    absl::StatusOr<ConceptSelector> selector =
+        ConceptSelector::Create(model, tokenizer, sae, config.layer, retain_prompts, config.selection);
+    if (!selector.ok()) return selector.status();
     const std::vector<std::string> selection = Fill(split->selection_templates, split->targets);
-    // Per selection prompt: its top-K latents, or the latents firing on it.
-    std::vector<std::vector<int64_t>> target_top;
+    // Per selection prompt, once: what selection reads of it (concept c owns prompts [c·s, (c+1)·s)).
+    std::vector<std::vector<int64_t>> target_latents;
     for (const std::string& t : selection) {
-      absl::StatusOr<std::vector<int64_t>> top =
-          config.select_by_firing ? PromptFiringLatents(model, tokenizer, sae, config.layer, t)
-                                  : PromptTopLatents(model, tokenizer, sae, config.layer, t, config.select_k);
-      if (!top.ok()) return top.status();
-      target_top.push_back(*top);
+      absl::StatusOr<std::vector<int64_t>> latents = selector->PromptLatents(t);
+      if (!latents.ok()) return latents.status();
+      target_latents.push_back(*std::move(latents));
     }
-    FiringSelection firing = config.firing;
-    firing.k = config.select_k;
 
     // Every prompt group, encoded once.
     std::vector<std::string> misspelled, inserted;
@@ -235,17 +222,10 @@ absl::StatusOr<EvalReport> EvaluateItd(clip::ClipTextModel& model, const clip::C
     std::sort(counts.begin(), counts.end());
     for (int64_t n : counts) {
       std::set<int64_t> fs;
-      if (config.select_by_firing) {
-        for (int64_t c = 0; c < n; ++c) {
-          const std::vector<std::vector<int64_t>> one(target_top.begin() + c * s, target_top.begin() + (c + 1) * s);
-          for (int64_t j : SelectByFiring(one, retain_rates, firing)) fs.insert(j);
-        }
-      } else {
-        for (int64_t i = 0; i < n * s; ++i) {
-          for (int64_t j : target_top[i]) {
-            if (!retained_latents.count(j)) fs.insert(j);
-          }
-        }
+      for (int64_t c = 0; c < n; ++c) {
+        const std::vector<std::vector<int64_t>> one(target_latents.begin() + c * s,
+                                                    target_latents.begin() + (c + 1) * s);
+        for (int64_t j : selector->Select(one)) fs.insert(j);
       }
       const std::vector<int64_t> features(fs.begin(), fs.end());
       auto scores = [&](int g, int64_t rows) {

@@ -37,9 +37,7 @@ struct EvalConfig {
   int64_t layer = 2;
   double scale = -8;
   ScoreMode score = ScoreMode::kPaper;
-  int64_t select_k = 64;             // K of the contrastive top-K (firing: most features per concept)
-  bool select_by_firing = false;     // ours (itd.h FiringSelection) instead of the paper's top-K
-  FiringSelection firing;            // its rates (its k is select_k)
+  SelectionConfig selection;         // the paper's contrastive top-K (K = 64) by default
   double max_fpr = 0.01;             // our τ: neutral calibration FPR bound
   std::vector<int64_t> concept_counts = {1, 5, 10, 50, 100};
   int64_t main_count = -1;           // the family's headline n (-1: 50 celebrities, 100 artists, 50 unsafe terms)

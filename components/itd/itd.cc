@@ -46,25 +46,13 @@ absl::StatusOr<std::set<int64_t>> RetainedLatents(clip::ClipTextModel& model, co
 
 absl::StatusOr<std::vector<int64_t>> SelectConceptFeatures(
     clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer, sae::TopKSae& sae, int64_t layer,
-    const std::vector<std::string>& targets, const std::set<int64_t>& retained, int64_t k) {
-  if (targets.empty() || k < 1) return absl::InvalidArgumentError("need target prompts and K >= 1");
-  std::set<int64_t> features;
-  for (const std::string& p : targets) {
-    absl::StatusOr<std::vector<int64_t>> top = PromptTopLatents(model, tokenizer, sae, layer, p, k);
-    if (!top.ok()) return top.status();
-    for (int64_t j : *top) {
-      if (!retained.count(j)) features.insert(j);
-    }
-  }
-  return std::vector<int64_t>(features.begin(), features.end());
-}
-
-absl::StatusOr<std::vector<int64_t>> SelectConceptFeatures(
-    clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer, sae::TopKSae& sae, int64_t layer,
     const std::vector<std::string>& targets, const std::vector<std::string>& retains, int64_t k) {
-  absl::StatusOr<std::set<int64_t>> retained = RetainedLatents(model, tokenizer, sae, layer, retains, k);
-  if (!retained.ok()) return retained.status();
-  return SelectConceptFeatures(model, tokenizer, sae, layer, targets, *retained, k);
+  if (targets.empty() || k < 1) return absl::InvalidArgumentError("need target prompts and K >= 1");
+  SelectionConfig config;
+  config.k = k;
+  absl::StatusOr<ConceptSelector> selector = ConceptSelector::Create(model, tokenizer, sae, layer, retains, config);
+  if (!selector.ok()) return selector.status();
+  return selector->SelectFor(targets);
 }
 
 absl::StatusOr<std::vector<int64_t>> PromptFiringLatents(clip::ClipTextModel& model,
@@ -94,7 +82,7 @@ absl::StatusOr<std::vector<double>> FiringRates(clip::ClipTextModel& model, cons
 }
 
 std::vector<int64_t> SelectByFiring(const std::vector<std::vector<int64_t>>& target_firing,
-                                    const std::vector<double>& retain_rates, const FiringSelection& config) {
+                                    const std::vector<double>& retain_rates, const SelectionConfig& config) {
   if (target_firing.empty()) return {};
   std::map<int64_t, double> target_rate;
   for (const std::vector<int64_t>& fired : target_firing) {
@@ -121,6 +109,50 @@ std::vector<int64_t> SelectByFiring(const std::vector<std::vector<int64_t>>& tar
   for (const Candidate& c : candidates) out.push_back(c.id);
   std::sort(out.begin(), out.end());
   return out;
+}
+
+absl::StatusOr<ConceptSelector> ConceptSelector::Create(clip::ClipTextModel& model,
+                                                        const clip::ClipTokenizer& tokenizer, sae::TopKSae& sae,
+                                                        int64_t layer, const std::vector<std::string>& retains,
+                                                        const SelectionConfig& config) {
+  if (config.k < 1) return absl::InvalidArgumentError("need K >= 1");
+  ConceptSelector selector(&model, &tokenizer, &sae, layer, config);
+  if (config.by_firing) {
+    absl::StatusOr<std::vector<double>> rates = FiringRates(model, tokenizer, sae, layer, retains);
+    if (!rates.ok()) return rates.status();
+    selector.retain_rates_ = *std::move(rates);
+  } else {
+    absl::StatusOr<std::set<int64_t>> retained = RetainedLatents(model, tokenizer, sae, layer, retains, config.k);
+    if (!retained.ok()) return retained.status();
+    selector.retained_ = *std::move(retained);
+  }
+  return selector;
+}
+
+absl::StatusOr<std::vector<int64_t>> ConceptSelector::PromptLatents(const std::string& prompt) const {
+  return config_.by_firing ? PromptFiringLatents(*model_, *tokenizer_, *sae_, layer_, prompt)
+                           : PromptTopLatents(*model_, *tokenizer_, *sae_, layer_, prompt, config_.k);
+}
+
+std::vector<int64_t> ConceptSelector::Select(const std::vector<std::vector<int64_t>>& prompt_latents) const {
+  if (config_.by_firing) return SelectByFiring(prompt_latents, retain_rates_, config_);
+  std::set<int64_t> features;
+  for (const std::vector<int64_t>& top : prompt_latents) {
+    for (int64_t j : top) {
+      if (!retained_.count(j)) features.insert(j);
+    }
+  }
+  return std::vector<int64_t>(features.begin(), features.end());
+}
+
+absl::StatusOr<std::vector<int64_t>> ConceptSelector::SelectFor(const std::vector<std::string>& prompts) const {
+  std::vector<std::vector<int64_t>> latents;
+  for (const std::string& p : prompts) {
+    absl::StatusOr<std::vector<int64_t>> l = PromptLatents(p);
+    if (!l.ok()) return l.status();
+    latents.push_back(*std::move(l));
+  }
+  return Select(latents);
 }
 
 absl::StatusOr<ScoreMode> ParseScoreMode(const std::string& name) {

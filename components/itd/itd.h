@@ -40,9 +40,6 @@ absl::StatusOr<std::set<int64_t>> RetainedLatents(clip::ClipTextModel& model, co
 // encoded alone (no padding).
 absl::StatusOr<std::vector<int64_t>> SelectConceptFeatures(
     clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer, sae::TopKSae& sae, int64_t layer,
-    const std::vector<std::string>& targets, const std::set<int64_t>& retained, int64_t k);
-absl::StatusOr<std::vector<int64_t>> SelectConceptFeatures(
-    clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer, sae::TopKSae& sae, int64_t layer,
     const std::vector<std::string>& targets, const std::vector<std::string>& retains, int64_t k);
 
 // Ours, for small SAEs: their top-K latents are shared by most prompts (dense,
@@ -51,10 +48,11 @@ absl::StatusOr<std::vector<int64_t>> SelectConceptFeatures(
 //   F = the (up to) K latents with the highest firing rate on the targets, among
 //       those firing on at least `min_target_rate` of the targets and on at most
 //       `max_retain_rate` of the retain prompts (ties: lower retain rate, then id).
-struct FiringSelection {
-  int64_t k = 16;
-  double min_target_rate = 0.5;
-  double max_retain_rate = 0.01;
+struct SelectionConfig {
+  bool by_firing = false;         // false: the paper's contrastive top-K
+  int64_t k = 64;                 // K of Top_K; by firing: the most features per concept
+  double min_target_rate = 0.5;   // by firing only
+  double max_retain_rate = 0.01;  // by firing only
 };
 // Latents firing on one prompt (tokenized alone, BOS skipped), sorted.
 absl::StatusOr<std::vector<int64_t>> PromptFiringLatents(clip::ClipTextModel& model,
@@ -66,7 +64,35 @@ absl::StatusOr<std::vector<double>> FiringRates(clip::ClipTextModel& model, cons
                                                 const std::vector<std::string>& prompts);
 // F from the targets' firing sets and the retain prompts' rates (see above).
 std::vector<int64_t> SelectByFiring(const std::vector<std::vector<int64_t>>& target_firing,
-                                    const std::vector<double>& retain_rates, const FiringSelection& config);
+                                    const std::vector<double>& retain_rates, const SelectionConfig& config);
+
+// Selection of many concepts against one retain set, either way: the retain
+// set's statistic (G, or the firing rates) is computed once, in Create.
+class ConceptSelector {
+ public:
+  // The model, tokenizer and SAE must outlive the selector.
+  static absl::StatusOr<ConceptSelector> Create(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
+                                                sae::TopKSae& sae, int64_t layer,
+                                                const std::vector<std::string>& retains, const SelectionConfig& config);
+  // One prompt's Top_K latents, or the latents firing on it.
+  absl::StatusOr<std::vector<int64_t>> PromptLatents(const std::string& prompt) const;
+  // F of one concept from its prompts' PromptLatents.
+  std::vector<int64_t> Select(const std::vector<std::vector<int64_t>>& prompt_latents) const;
+  // Both: F of one concept from its prompts.
+  absl::StatusOr<std::vector<int64_t>> SelectFor(const std::vector<std::string>& prompts) const;
+
+ private:
+  ConceptSelector(clip::ClipTextModel* model, const clip::ClipTokenizer* tokenizer, sae::TopKSae* sae, int64_t layer,
+                  SelectionConfig config)
+      : model_(model), tokenizer_(tokenizer), sae_(sae), layer_(layer), config_(config) {}
+  clip::ClipTextModel* model_;
+  const clip::ClipTokenizer* tokenizer_;
+  sae::TopKSae* sae_;
+  int64_t layer_;
+  SelectionConfig config_;
+  std::set<int64_t> retained_;        // top-K: G
+  std::vector<double> retain_rates_;  // by firing: per latent
+};
 
 // What the gate's score measures.
 enum class ScoreMode {

@@ -122,9 +122,9 @@ class SelectCommand : public cli::Command {
     flags.String("retain_file", &retain_file_, "custom concept: extra prompts to leave alone, one per line");
     flags.Bool("retain_names", &retain_names_, "--family: the family's retained names join the retain set (else neutral prompts only)");
     flags.String("selection", &selection_, "topk (the paper's contrastive top-K) or firing (ours: firing rates)");
-    flags.Int("k", &k_, "K: of the contrastive top-K, or the most features per concept with --selection=firing");
-    flags.Double("min_target_rate", &firing_.min_target_rate, "--selection=firing: fires on at least this share of targets");
-    flags.Double("max_retain_rate", &firing_.max_retain_rate, "--selection=firing: fires on at most this share of retains");
+    flags.Int("k", &selection_config_.k, "K: of the contrastive top-K, or the most features per concept with --selection=firing");
+    flags.Double("min_target_rate", &selection_config_.min_target_rate, "--selection=firing: fires on at least this share of targets");
+    flags.Double("max_retain_rate", &selection_config_.max_retain_rate, "--selection=firing: fires on at most this share of retains");
     flags.Int("layer", &layer_, "encoder layer the SAE reads");
     flags.Double("scale", &scale_, "deactivation scale s (-8 as the paper; 0 zeroes the features)");
     flags.String("score", &score_, "gate score: paper (h' - h) or concept (h' - SAE reconstruction)");
@@ -197,38 +197,17 @@ class SelectCommand : public cli::Command {
       appending = true;
     }
     cli::ShowProgress(absl::StrFormat("encoding %d retain prompts", retain.size()));
-    const bool by_firing = selection_ == "firing";
-    firing_.k = k_;
-    std::set<int64_t> retained;
-    std::vector<double> retain_rates;
-    if (by_firing) {
-      absl::StatusOr<std::vector<double>> rates = FiringRates(*model, **tokenizer, *sae, registry.layer, retain);
-      if (!rates.ok()) return rates.status();
-      retain_rates = *rates;
-    } else {
-      absl::StatusOr<std::set<int64_t>> top = RetainedLatents(*model, **tokenizer, *sae, registry.layer, retain, k_);
-      if (!top.ok()) return top.status();
-      retained = *top;
-    }
+    selection_config_.by_firing = selection_ == "firing";
+    absl::StatusOr<ConceptSelector> selector =
+        ConceptSelector::Create(*model, **tokenizer, *sae, registry.layer, retain, selection_config_);
+    if (!selector.ok()) return selector.status();
     std::vector<std::string> all_targets;
     size_t done = 0;
     for (const auto& [name, prompts] : concepts) {
       cli::ShowProgress(absl::StrFormat("selecting %d/%d: %s", ++done, concepts.size(), name));
-      std::vector<int64_t> features;
-      if (by_firing) {
-        std::vector<std::vector<int64_t>> firing;
-        for (const std::string& p : prompts) {
-          absl::StatusOr<std::vector<int64_t>> f = PromptFiringLatents(*model, **tokenizer, *sae, registry.layer, p);
-          if (!f.ok()) return f.status();
-          firing.push_back(*f);
-        }
-        features = SelectByFiring(firing, retain_rates, firing_);
-      } else {
-        absl::StatusOr<std::vector<int64_t>> top =
-            SelectConceptFeatures(*model, **tokenizer, *sae, registry.layer, prompts, retained, k_);
-        if (!top.ok()) return top.status();
-        features = *top;
-      }
+      absl::StatusOr<std::vector<int64_t>> selected = selector->SelectFor(prompts);
+      if (!selected.ok()) return selected.status();
+      const std::vector<int64_t>& features = *selected;
       if (features.empty()) {
         return absl::FailedPreconditionError(absl::StrCat("no feature of the SAE singles out \"", name,
                                                           "\" against the retain prompts (try another --selection or --k)"));
@@ -263,12 +242,12 @@ class SelectCommand : public cli::Command {
  private:
   ModelFlags models_;
   std::string family_, name_, targets_file_, retain_file_, append_to_;
-  int64_t concepts_ = -1, k_ = 64, layer_ = 2, seed_ = 0;
+  int64_t concepts_ = -1, layer_ = 2, seed_ = 0;
   double scale_ = -8, max_fpr_ = 0.01;
   std::string tau_mode_ = "paper";
   std::string score_ = "paper";
   std::string selection_ = "topk";
-  FiringSelection firing_;
+  SelectionConfig selection_config_;
   bool retain_names_ = true;
   std::string out_ = "concepts.json";
 };
@@ -422,9 +401,9 @@ class EvalCommand : public cli::Command {
     flags.String("counts", &counts_, "numbers of erased concepts to evaluate");
     flags.Int("main", &config_.main_count, "headline number of concepts (-1: 50/100/50)");
     flags.String("selection", &selection_, "topk (the paper's contrastive top-K) or firing (ours: firing rates)");
-    flags.Int("k", &config_.select_k, "K: of the contrastive top-K, or the most features per concept with --selection=firing");
-    flags.Double("min_target_rate", &config_.firing.min_target_rate, "--selection=firing: fires on at least this share of targets");
-    flags.Double("max_retain_rate", &config_.firing.max_retain_rate, "--selection=firing: fires on at most this share of retains");
+    flags.Int("k", &config_.selection.k, "K: of the contrastive top-K, or the most features per concept with --selection=firing");
+    flags.Double("min_target_rate", &config_.selection.min_target_rate, "--selection=firing: fires on at least this share of targets");
+    flags.Double("max_retain_rate", &config_.selection.max_retain_rate, "--selection=firing: fires on at most this share of retains");
     flags.Int("layer", &config_.layer, "encoder layer the SAE reads");
     flags.Double("scale", &config_.scale, "deactivation scale s");
     flags.String("score", &score_, "gate score: paper (h' - h) or concept (h' - SAE reconstruction)");
@@ -460,7 +439,7 @@ class EvalCommand : public cli::Command {
     if (selection_ != "topk" && selection_ != "firing") {
       return absl::InvalidArgumentError("--selection must be topk or firing");
     }
-    config_.select_by_firing = selection_ == "firing";
+    config_.selection.by_firing = selection_ == "firing";
     absl::StatusOr<std::unique_ptr<clip::ClipTokenizer>> tokenizer = clip::LoadClipTokenizer();
     if (!tokenizer.ok()) return tokenizer.status();
     absl::StatusOr<clip::ClipTextModel> model = clip::LoadTextEncoder(models_.clip_weights);

@@ -243,7 +243,7 @@ TEST_F(ItdTest, InterpretationFindsTheConceptsPrompts) {
 TEST_F(ItdTest, EvaluationOnATinyConfig) {
   EvalConfig config;
   config.layer = kLayer;
-  config.select_k = 8;
+  config.selection.k = 8;
   config.concept_counts = {1, 2};
   config.main_count = 2;
   config.retained = 4;
