@@ -80,6 +80,9 @@ absl::StatusOr<ControllerOptions> TrainFlags::ToOptions(const std::string& worke
   w.train.learning_rate = lr;
   w.train.seed = static_cast<uint64_t>(seed);
   if (backend != "gloo" && backend != "nccl") return absl::InvalidArgumentError("--backend must be gloo or nccl");
+#ifndef WARDEN_WITH_CUDA
+  if (backend == "nccl") return absl::InvalidArgumentError("--backend=nccl needs a build with --config=cuda");
+#endif
   w.backend = backend;
   w.checkpoint = checkpoint;
   w.checkpoint_every = checkpoint_every;
