@@ -18,8 +18,10 @@ grep -q "certify 6/6" "$dir/a.err" || fail "no progress on stderr"
 [[ $(wc -l < "$dir/a.tsv") -eq 7 ]] || fail "TSV rows: $(cat "$dir/a.tsv")"
 grep -q "<svg" "$dir/a.svg" || fail "no SVG plot"
 
-"$WARDEN" smooth certify "${common[@]}" --seed=3 --out="$dir/b" >/dev/null 2>&1
+# An --out ending in .tsv names the TSV; the plot goes beside it (not b.tsv.tsv).
+"$WARDEN" smooth certify "${common[@]}" --seed=3 --out="$dir/b.tsv" >/dev/null 2>&1
 cmp -s "$dir/a.tsv" "$dir/b.tsv" || fail "same seed gave different TSVs"
+[[ -f "$dir/b.svg" && ! -e "$dir/b.tsv.tsv" ]] || fail "--out=b.tsv: $(ls "$dir")"
 "$WARDEN" smooth certify "${common[@]}" --seed=4 --out="$dir/c" >/dev/null 2>&1
 cmp -s "$dir/a.tsv" "$dir/c.tsv" && fail "different seeds gave identical TSVs"
 
@@ -48,7 +50,7 @@ expect_error "malformed model" "invalid safetensors" certify --model="$dir/bad.s
 
 "$WARDEN" smooth train --limit=512 --epochs=1 --batch=128 --sigma=0.5 --out="$dir/m.safetensors" \
   >"$dir/train.out" 2>&1 || fail "train: $(tail -3 "$dir/train.out")"
-grep -q "<svg" "$dir/m.safetensors.svg" || fail "no training curve"
+grep -q "<svg" "$dir/m.svg" || fail "no training curve beside the model (m.svg)"
 "$WARDEN" smooth certify --model="$dir/m.safetensors" --sigma=0.5 "${common[@]}" --out="$dir/d" \
   >/dev/null 2>"$dir/d.err" || fail "certify with trained model: $(cat "$dir/d.err")"
 grep -q "trained at sigma=0.25" "$dir/a.err" || fail "no note about the sigma mismatch"

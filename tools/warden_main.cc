@@ -3,17 +3,17 @@
 #include <iostream>
 #include <memory>
 
-#include "components/clip/clip_cli.h"
-#include "components/itd/itd_cli.h"
-#include "components/sae/sae_cli.h"
-#include "components/smoothing/smooth_cli.h"
-#include "distributed/lazarus/lazarus_cli.h"
-#include "components/tensor/data_cli.h"
 #include "components/tensor/runtime.h"
-#include "components/tensor/tensor_cli.h"
 #include "tools/cli/command.h"
+#include "tools/cli/commands/clip.h"
+#include "tools/cli/commands/data.h"
+#include "tools/cli/commands/info.h"
+#include "tools/cli/commands/itd.h"
+#include "tools/cli/commands/lazarus.h"
+#include "tools/cli/commands/sae.h"
+#include "tools/cli/commands/smooth.h"
+#include "tools/cli/commands/tensor.h"
 #include "tools/cli/demo.h"
-#include "tools/info_command.h"
 
 int main(int argc, char** argv) {
   using warden::cli::DemoStep;

@@ -14,7 +14,7 @@
 
 #include <memory>
 
-#include "components/clip/clip_cli.h"
+#include "components/clip/default_encoder.h"
 #include "components/clip/vocab.h"
 #include "components/itd/filter.h"
 #include "components/itd/itd.h"
@@ -49,9 +49,9 @@ std::vector<int64_t> SomeFeatures() {
 }
 
 void SetFlops(benchmark::State& state, int64_t d) {
-  state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(2 * kTokens * d * kLatents),
-                                                 benchmark::Counter::kIsIterationInvariantRate,
-                                                 benchmark::Counter::OneK::kIs1000);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(static_cast<double>(2 * kTokens * d * kLatents),
+                         benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::OneK::kIs1000);
   state.counters["GFLOP/s"].value /= 1e9;
 }
 
@@ -129,7 +129,8 @@ void BM_PortableEncode(benchmark::State& state) {
   const at::Tensor h = at::randn({kTokens, d});
   const float* x = h.data_ptr<float>();
   for (auto _ : state) {
-    for (int64_t t = 0; t < kTokens; ++t) benchmark::DoNotOptimize(sae::EncodeTopK(w, x + t * d, kK).values.data());
+    for (int64_t t = 0; t < kTokens; ++t)
+      benchmark::DoNotOptimize(sae::EncodeTopK(w, x + t * d, kK).values.data());
   }
   SetFlops(state, d);
 }
@@ -142,8 +143,8 @@ void BM_PromptToVerdict(benchmark::State& state) {
     registry.layer = 2;
     registry.tau = 1.0;
     registry.concepts["c"] = SomeFeatures();
-    return std::make_unique<itd::ConceptFilter>(
-        *itd::ConceptFilter::Create(model, tokenizer.get(), SaeOfWidth(model->config().hidden_size), registry));
+    return std::make_unique<itd::ConceptFilter>(*itd::ConceptFilter::Create(
+        model, tokenizer.get(), SaeOfWidth(model->config().hidden_size), registry));
   }();
   const std::vector<std::string> prompts(state.range(0), "a portrait of a famous actor on the red carpet");
   for (auto _ : state) benchmark::DoNotOptimize(filter->Run(prompts)->verdicts.data());
@@ -152,7 +153,13 @@ void BM_PromptToVerdict(benchmark::State& state) {
 
 BENCHMARK(BM_EncoderGemm)->Arg(256)->Arg(768)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_SaeEncode)->Arg(256)->Arg(768)->Unit(benchmark::kMicrosecond)->UseRealTime();
-BENCHMARK(BM_EncodeGemmPart)->Args({256, 0})->Args({256, 1})->Args({256, 2})->Args({256, 3})->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_EncodeGemmPart)
+    ->Args({256, 0})
+    ->Args({256, 1})
+    ->Args({256, 2})
+    ->Args({256, 3})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 BENCHMARK(BM_TopKPart)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_Gate)->Arg(256)->Arg(768)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_PortableEncode)->Arg(256)->Unit(benchmark::kMicrosecond)->UseRealTime();

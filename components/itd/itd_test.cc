@@ -2,17 +2,15 @@
 // test: selection, the gate's scores and thresholds, bit-exact pass-through.
 #include "components/itd/itd.h"
 
-#include "components/itd/eval.h"
-#include "components/itd/filter.h"
-
-#include <torch/torch.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
-#include "components/clip/clip_cli.h"
+#include "components/clip/default_encoder.h"
 #include "components/clip/pretrain.h"
 #include "components/clip/vocab.h"
+#include "components/itd/eval.h"
+#include "components/itd/filter.h"
 #include "components/sae/sae_train.h"
 
 namespace warden::itd {
@@ -84,8 +82,8 @@ TEST_F(ItdTest, GateSeparatesTargetsAndPassesOthersThroughBitExactly) {
   const std::vector<int64_t> features =
       *SelectConceptFeatures(*model_, *tokenizer_, *sae_, kLayer, targets, retains, 8);
   const std::vector<std::string> neutral = {"a red car parked on a street", "a bowl of fruit on a table",
-                                            "a mountain lake at sunrise", "two dogs playing in the snow",
-                                            "a portrait of brad pitt", "a photo of taylor swift"};
+                                            "a mountain lake at sunrise",   "two dogs playing in the snow",
+                                            "a portrait of brad pitt",      "a photo of taylor swift"};
   // The paper's score: deactivation raises the targets' score above their
   // plain reconstruction error (scale 1, the s = 1 "edit") on average. This tiny SAE's
   // reconstruction error varies between prompts as much as that jump, so the
@@ -95,10 +93,10 @@ TEST_F(ItdTest, GateSeparatesTargetsAndPassesOthersThroughBitExactly) {
   EXPECT_GT(paper_targets.mean().item<double>(), 1.2 * recon_error.mean().item<double>())
       << paper_targets << recon_error;
   // The concept score (only the features' share) separates them.
-  const at::Tensor target_scores =
-      *Scores(*model_, *tokenizer_, *sae_, kLayer, features, -8, targets, clip::Padding::kToContext, ScoreMode::kConcept);
-  const at::Tensor neutral_scores =
-      *Scores(*model_, *tokenizer_, *sae_, kLayer, features, -8, neutral, clip::Padding::kToContext, ScoreMode::kConcept);
+  const at::Tensor target_scores = *Scores(*model_, *tokenizer_, *sae_, kLayer, features, -8, targets,
+                                           clip::Padding::kToContext, ScoreMode::kConcept);
+  const at::Tensor neutral_scores = *Scores(*model_, *tokenizer_, *sae_, kLayer, features, -8, neutral,
+                                            clip::Padding::kToContext, ScoreMode::kConcept);
   EXPECT_GT(target_scores.mean().item<double>(), neutral_scores.mean().item<double>());
 
   // The paper's τ flags every known target by construction.
@@ -110,7 +108,8 @@ TEST_F(ItdTest, GateSeparatesTargetsAndPassesOthersThroughBitExactly) {
   EXPECT_GE(ours.tpr, 0.0);
 
   // Unflagged prompts come out bit-identical; flagged ones become the reconstruction.
-  const at::Tensor h = sae::LayerActivations(*model_, *tokenizer_, {targets[0], neutral[0]}, kLayer)->view({2, -1, 256});
+  const at::Tensor h =
+      sae::LayerActivations(*model_, *tokenizer_, {targets[0], neutral[0]}, kLayer)->view({2, -1, 256});
   const Deactivation none = Deactivate(*sae_, h, features, -8, 1e30);
   EXPECT_TRUE(at::equal(none.output, h));
   const Deactivation all = Deactivate(*sae_, h, features, -8, 0);
@@ -135,9 +134,13 @@ TEST_F(ItdTest, GateSeparatesTargetsAndPassesOthersThroughBitExactly) {
   const at::Tensor eos = at::tensor({static_cast<int64_t>(batch.eos_position[0])}, at::kLong);
   torch::NoGradGuard no_grad;
   const at::Tensor plain_out = (*model_)->forward(input, eos).last_hidden_state;
-  const at::Tensor hooked_out = (*model_)->forward(input, eos, {}, [&](int64_t layer, const at::Tensor& x) {
-    return layer == kLayer ? Deactivate(*sae_, x, features, -8, 1e30).output : x;
-  }).last_hidden_state;
+  const at::Tensor hooked_out =
+      (*model_)
+          ->forward(input, eos, {},
+                    [&](int64_t layer, const at::Tensor& x) {
+                      return layer == kLayer ? Deactivate(*sae_, x, features, -8, 1e30).output : x;
+                    })
+          .last_hidden_state;
   EXPECT_TRUE(at::equal(plain_out, hooked_out));
 }
 
@@ -146,12 +149,15 @@ TEST_F(ItdTest, FilterAddsConceptsAtRunTimeAndEditsExactly) {
   const auto cruise = Templated({"tom cruise"});
   ConceptRegistry registry;
   registry.layer = kLayer;
-  registry.concepts["tom cruise"] = *SelectConceptFeatures(*model_, *tokenizer_, *sae_, kLayer, cruise, retains, 8);
-  registry.tau = PaperThreshold(*Scores(*model_, *tokenizer_, *sae_, kLayer, registry.UnionFeatures(), -8, cruise));
+  registry.concepts["tom cruise"] =
+      *SelectConceptFeatures(*model_, *tokenizer_, *sae_, kLayer, cruise, retains, 8);
+  registry.tau =
+      PaperThreshold(*Scores(*model_, *tokenizer_, *sae_, kLayer, registry.UnionFeatures(), -8, cruise));
   absl::StatusOr<ConceptFilter> filter = ConceptFilter::Create(*model_, tokenizer_, *sae_, registry);
   ASSERT_TRUE(filter.ok()) << filter.status();
 
-  absl::StatusOr<FilterOutput> before = filter->Run({cruise[0], "a photo of emma watson", "a mountain lake at sunrise"});
+  absl::StatusOr<FilterOutput> before =
+      filter->Run({cruise[0], "a photo of emma watson", "a mountain lake at sunrise"});
   ASSERT_TRUE(before.ok()) << before.status();
   EXPECT_TRUE(before->verdicts[0].flagged);
   EXPECT_EQ(before->verdicts[0].concepts, std::vector<std::string>{"tom cruise"});
@@ -170,13 +176,15 @@ TEST_F(ItdTest, FilterAddsConceptsAtRunTimeAndEditsExactly) {
 
   // A flagged prompt's concept features come out scaled by s exactly:
   // h' − ĥ = (s − 1) Σ_{j∈F, t≥1} z_{t,j} d_j.
-  const at::Tensor h = *sae::LayerActivations(*model_, *tokenizer_, {cruise[0]}, kLayer, clip::Padding::kToContext);
+  const at::Tensor h =
+      *sae::LayerActivations(*model_, *tokenizer_, {cruise[0]}, kLayer, clip::Padding::kToContext);
   const auto e = (*sae_)->Encode(h);
   const Deactivation edited = Deactivate(*sae_, h.unsqueeze(0), registry.UnionFeatures(), -8, 0);
   const at::Tensor recon = (*sae_)->Decode(e.values, e.indices);
   at::Tensor hit = at::isin(e.indices, at::tensor(registry.UnionFeatures(), at::kLong));
   hit[0].fill_(false);
-  const at::Tensor expected = recon + (-8 - 1) * (*sae_)->Decode(e.values * hit, e.indices, /*add_bias=*/false);
+  const at::Tensor expected =
+      recon + (-8 - 1) * (*sae_)->Decode(e.values * hit, e.indices, /*add_bias=*/false);
   EXPECT_TRUE(at::allclose(edited.output[0], expected, 1e-4, 1e-4));
   EXPECT_GT(hit.sum().item<int64_t>(), 0);
 
@@ -185,15 +193,16 @@ TEST_F(ItdTest, FilterAddsConceptsAtRunTimeAndEditsExactly) {
   // under this small test SAE.
   std::vector<std::string> watson;
   std::vector<int64_t> watson_features;
-  for (const char* name : {"emma watson", "lady gaga", "morgan freeman", "scarlett johansson", "will smith"}) {
+  for (const char* name :
+       {"emma watson", "lady gaga", "morgan freeman", "scarlett johansson", "will smith"}) {
     watson = Templated({name});
     watson_features = *SelectConceptFeatures(*model_, *tokenizer_, *sae_, kLayer, watson, retains, 8);
     if (!watson_features.empty()) break;
   }
   ASSERT_FALSE(watson_features.empty());
   filter->registry().concepts["emma watson"] = watson_features;
-  const double watson_tau =
-      PaperThreshold(*Scores(*model_, *tokenizer_, *sae_, kLayer, filter->registry().UnionFeatures(), -8, watson));
+  const double watson_tau = PaperThreshold(
+      *Scores(*model_, *tokenizer_, *sae_, kLayer, filter->registry().UnionFeatures(), -8, watson));
   filter->registry().tau = std::min(filter->registry().tau, watson_tau);
   absl::StatusOr<FilterOutput> after = filter->Run(watson);
   ASSERT_TRUE(after.ok());
@@ -279,12 +288,15 @@ TEST(ConceptRegistryTest, JsonRoundTripAndUnion) {
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->concepts, r.concepts);
   EXPECT_EQ(back->score, ScoreMode::kConcept);
-  EXPECT_FALSE(ConceptRegistry::FromJson(R"({"layer": 1, "scale": -8, "tau": 0, "score": "max", "concepts": {}})").ok());
+  EXPECT_FALSE(
+      ConceptRegistry::FromJson(R"({"layer": 1, "scale": -8, "tau": 0, "score": "max", "concepts": {}})")
+          .ok());
   EXPECT_EQ(back->UnionFeatures(), (std::vector<int64_t>{2, 5, 9, 11}));
   back->concepts.erase("van gogh");  // removing a concept needs no retraining
   EXPECT_EQ(back->UnionFeatures(), (std::vector<int64_t>{2, 5, 9}));
   EXPECT_FALSE(ConceptRegistry::FromJson("{").ok());
-  EXPECT_FALSE(ConceptRegistry::FromJson(R"({"layer": 1, "scale": -8, "tau": 0, "concepts": {"a": [-1]}})").ok());
+  EXPECT_FALSE(
+      ConceptRegistry::FromJson(R"({"layer": 1, "scale": -8, "tau": 0, "concepts": {"a": [-1]}})").ok());
 }
 
 }  // namespace

@@ -1,11 +1,10 @@
 // SAE training on activations streamed from the committed default CLIP encoder.
 #include "components/sae/sae_train.h"
 
+#include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <gtest/gtest.h>
-
-#include "components/clip/clip_cli.h"
+#include "components/clip/default_encoder.h"
 #include "components/clip/pretrain.h"
 #include "components/clip/vocab.h"
 

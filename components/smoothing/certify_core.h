@@ -1,6 +1,6 @@
 // Randomized-smoothing decisions from class counts (Cohen et al., 2019):
 // PREDICT, CERTIFY, and pixel-wise certification for segmentation (SegCertify,
-// Fischer et al., 2021). Spec: shared/specs/smoothing.md §2, §3, §6.
+// Fischer et al., 2021). Spec: docs/specs/smoothing.md §2, §3, §6.
 //
 // Portable: C++17 standard library only; compiled natively and with emcc for
 // the browser demo. Sampling (noise + base-model forwards) lives in sampler.h.
@@ -45,8 +45,8 @@ CertifyResult Certify(const std::vector<int64_t>& selection_counts,
 int ArgMax(const std::vector<int64_t>& counts);
 
 struct PixelCertificate {
-  std::vector<int> labels;      // per pixel: certified class or kAbstain
-  std::vector<double> radii;    // per pixel: sigma Φ⁻¹(p_A lower), 0 if abstaining
+  std::vector<int> labels;    // per pixel: certified class or kAbstain
+  std::vector<double> radii;  // per pixel: sigma Φ⁻¹(p_A lower), 0 if abstaining
   int64_t num_certified = 0;
 };
 
@@ -57,9 +57,8 @@ struct PixelCertificate {
 // right with probability >= 1 - alpha. A certified pixel's radius uses the
 // Clopper–Pearson bound at its Holm level. tau must be in [1/2, 1).
 // Returns an empty certificate with `error` set on bad sizes or parameters.
-PixelCertificate CertifyPixels(const std::vector<int64_t>& counts, int64_t num_pixels,
-                               int64_t num_classes, double sigma, double alpha, double tau,
-                               std::string* error);
+PixelCertificate CertifyPixels(const std::vector<int64_t>& counts, int64_t num_pixels, int64_t num_classes,
+                               double sigma, double alpha, double tau, std::string* error);
 
 }  // namespace warden::smoothing
 

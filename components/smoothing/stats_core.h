@@ -1,6 +1,6 @@
 // Statistics for randomized smoothing: normal CDF and quantile, the regularized
 // incomplete beta function and its inverse, Clopper–Pearson bounds and the
-// binomial test (spec: shared/specs/smoothing.md §4).
+// binomial test (spec: docs/specs/smoothing.md §4).
 //
 // Portable: C++17 standard library only, no torch, no Abseil; compiled natively
 // and with emcc for the browser demo. Accuracy: relative error ≤ 1e-9 against

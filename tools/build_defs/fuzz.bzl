@@ -29,28 +29,30 @@ ABSL_STATUS_LINKOPTS = [
     "-labsl_throw_delegate",
 ]
 
-def cc_fuzz_test(name, fuzzer_src, srcs, hdrs, corpus, linkopts = [], smoke_seconds = 20):
+def cc_fuzz_test(name, fuzzer_src, libs, corpus, linkopts = [], smoke_seconds = 20):
     """Defines <name> (the fuzzer binary) and <name>_smoke_test.
 
     Args:
       name: the fuzzer binary's name.
       fuzzer_src: the file defining LLVMFuzzerTestOneInput.
-      srcs: library .cc files the fuzzer exercises (compiled instrumented).
-      hdrs: headers those include.
+      libs: the code under test, as filegroups of .h and .cc files (each
+        library's `<name>_files`), compiled instrumented.
       corpus: seed inputs.
       linkopts: system libraries to link (e.g. -labsl_status).
       smoke_seconds: length of the smoke run in the default test suite.
     """
     native.genrule(
         name = name,
-        srcs = [fuzzer_src] + srcs + hdrs,
+        srcs = [fuzzer_src] + libs,
         outs = [name + ".bin"],
         cmd = " ".join([
             "clang++ -std=c++17 -O1 -g -fno-omit-frame-pointer",
             "-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined",
             "-I.",
             "$(location %s)" % fuzzer_src,
-            " ".join(["$(location %s)" % s for s in srcs]),
+            # Each .cc once, though filegroups may share files.
+            "$$(for f in %s; do case $$f in *.cc) echo $$f;; esac; done | sort -u)" %
+            " ".join(["$(locations %s)" % l for l in libs]),
             " ".join(linkopts),
             "-o $@",
         ]),

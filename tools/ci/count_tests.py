@@ -9,7 +9,9 @@ turns Bazel's per-target results into per-test-case counts:
   * a target that failed or timed out beyond what its test.xml shows counts one
     more failure, and a test target that failed to build counts as one failure;
   * --build-check NAME=FILE adds the targets of another BEP file (e.g. the
-    --config=cuda build) as one case each: passed if built, failed if not.
+    --config=cuda build) as one case each: passed if built, failed if not;
+  * --check NAME=STATUS adds one case for a repository check run outside Bazel
+    (e.g. tools/ci/check_layering.sh): passed if STATUS is 0.
 Exit status: 0 if nothing failed and something ran, 1 otherwise.
 """
 import argparse
@@ -112,6 +114,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("bep_json", help="BEP JSON file of `bazel test`")
     parser.add_argument("--build-check", action="append", default=[], metavar="NAME=FILE")
+    parser.add_argument("--check", action="append", default=[], metavar="NAME=STATUS")
     args = parser.parse_args()
 
     passed, failed, skipped, failures = count_tests(read_events(args.bep_json))
@@ -119,6 +122,13 @@ def main():
         name, _, path = check.rpartition("=")
         p, f, fl = count_build_check(name, read_events(path))
         passed, failed, failures = passed + p, failed + f, failures + fl
+    for check in args.check:
+        name, _, status = check.rpartition("=")
+        if status == "0":
+            passed += 1
+        else:
+            failed += 1
+            failures.append(f"{name}: check failed (exit status {status})")
     for line in failures:
         print(f"FAILED: {line}")
     summary = f"{passed} passed, {failed} failed"

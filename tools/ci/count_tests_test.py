@@ -79,6 +79,17 @@ class CountTestsTest(unittest.TestCase):
         self.assertEqual(len(count_tests.read_events(path)), 1)
         self.assertEqual(count_tests.read_events(os.path.join(self.dir, "missing.json")), [])
 
+    def test_repository_checks_count_one_case_each(self):
+        path = write(os.path.join(self.dir, "bep.json"), "")
+        argv = sys.argv
+        try:
+            sys.argv = ["count_tests.py", path, "--check", "layering=0"]
+            self.assertEqual(count_tests.main(), 0)
+            sys.argv = ["count_tests.py", path, "--check", "layering=0", "--check", "format=1"]
+            self.assertEqual(count_tests.main(), 1)
+        finally:
+            sys.argv = argv
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -12,19 +12,28 @@ NODE_PATH=/usr/share/nodejs to find Debian's acorn; EM_CACHE must stay unset
 (Debian's cache is prebuilt and frozen).
 """
 
-def wasm_module(name, srcs, hdrs = [], emcc_flags = [], **kwargs):
-    """Builds <name>.js from C++ `srcs` (which include the Embind bindings).
+def _core_sources(cores):
+    """Shell words for the .cc files of `cores` (filegroups of .h and .cc files)."""
+    return " ".join([
+        "$$(for f in $(locations %s); do case $$f in *.cc) echo $$f;; esac; done)" % c
+        for c in cores
+    ])
+
+def wasm_module(name, srcs, cores = [], hdrs = [], emcc_flags = [], **kwargs):
+    """Builds <name>.js from the portable `cores` and local C++ `srcs`.
 
     Args:
-      name: target name; the output is <name>.mjs.
-      srcs: .cc files (portable cores plus a bindings file).
-      hdrs: headers they include, paths relative to the workspace root.
+      name: target name; the output is <name>.js.
+      srcs: this package's .cc files (the Embind bindings, at least).
+      cores: portable cores to compile in, each the `<core>_files` filegroup
+        (its .h and .cc) that the core's package exports for this purpose.
+      hdrs: this package's headers.
       emcc_flags: extra emcc flags.
       **kwargs: passed to the genrule (tags, visibility, ...).
     """
     native.genrule(
         name = name,
-        srcs = srcs + hdrs,
+        srcs = srcs + hdrs + cores,
         outs = [name + ".js"],
         cmd = " ".join([
             "NODE_PATH=/usr/share/nodejs",
@@ -36,6 +45,7 @@ def wasm_module(name, srcs, hdrs = [], emcc_flags = [], **kwargs):
             "-sEXPORT_NAME=create_" + name,
         ] + emcc_flags + [
             " ".join(["$(location %s)" % s for s in srcs]),
+            _core_sources(cores),
             "-o $@",
         ]),
         **kwargs

@@ -5,15 +5,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
-
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
-
-#include <nlohmann/json.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -72,19 +71,28 @@ class Controller {
     port_ = store_->getPort();
     out_ << absl::StrFormat("controller: TCPStore on 127.0.0.1:%d; launching %d workers\n", port_, o_.ranks);
     for (int id = 0; id < o_.ranks; ++id) Launch(id);
-    if (absl::Status s = AwaitJoined(std::vector<int>(ids_.begin(), ids_.end())); !s.ok()) return s;
+    const std::vector<int> initial(ids_.begin(), ids_.end());
+    // Joiners start now and wait as standbys, so a join never races the run.
+    for (int64_t step : o_.join_at_steps) {
+      const int id = *ids_.rbegin() + 1;
+      Launch(id);
+      standbys_.push_back({step, id});
+      out_ << absl::StrFormat("controller: worker %d launched as a standby to join at step %d\n", id, step);
+    }
+    if (absl::Status s = AwaitJoined(initial); !s.ok()) return s;
 
-    absl::StatusOr<std::vector<Placement>> layers = PlanLayers(o_.worker.train.model, {}, o_.ranks, o_.slots,
-                                                               o_.fault_tolerance);
+    absl::StatusOr<std::vector<Placement>> layers =
+        PlanLayers(o_.worker.train.model, {}, o_.ranks, o_.slots, o_.fault_tolerance);
     if (!layers.ok()) return layers.status();
     p::Generation g;
-    g.members.assign(ids_.begin(), ids_.end());
+    g.members = initial;
     g.plan = ToReplicaPlan(*layers, static_cast<int>(o_.worker.train.model.experts));
     Publish(g, *layers);
     next_rebalance_ = o_.rebalance_every;
 
     while (true) {
-      if (Elapsed() > o_.deadline_s) return absl::DeadlineExceededError("training did not finish before the deadline");
+      if (Elapsed() > o_.deadline_s)
+        return absl::DeadlineExceededError("training did not finish before the deadline");
       Poll();
       if (AllDone()) break;
       InjectFailures();
@@ -98,8 +106,9 @@ class Controller {
     summary_.steps = last_step_ + 1;
     summary_.final_loss = last_loss_;
     const MoeConfig& m = o_.worker.train.model;
-    summary_.tokens_per_second = static_cast<double>(summary_.steps * o_.worker.train.global_batch * m.context) /
-                                 std::max(1e-9, train_seconds_);
+    summary_.tokens_per_second =
+        static_cast<double>(summary_.steps * o_.worker.train.global_batch * m.context) /
+        std::max(1e-9, train_seconds_);
     return summary_;
   }
 
@@ -127,6 +136,10 @@ class Controller {
 
   void Publish(p::Generation g, const std::vector<Placement>& layers) {
     g.gen = next_gen_++;
+    // The next join's step, if still ahead: this generation's members stop
+    // before it and wait for the generation that includes the joiner.
+    if (!standbys_.empty() && standbys_.front().step > last_step_ + 1)
+      g.switch_before_step = standbys_.front().step;
     Set(*store_, p::GenerationKey(g.gen), g.ToJson());
     Set(*store_, p::kLatestGeneration, absl::StrCat(g.gen));
     current_ = g;
@@ -144,6 +157,12 @@ class Controller {
       progress_[id] = *pr;
       if (!pr->load.empty()) loads_ = pr->load;
       if (pr->step > gen_last_step_) {
+        const double now = Elapsed();
+        if (gen_last_step_ >= 0) {  // step time within a generation: the scale of the hang timeout
+          const double dt = (now - gen_last_step_time_) / static_cast<double>(pr->step - gen_last_step_);
+          step_seconds_ = step_seconds_ <= 0 ? dt : 0.8 * step_seconds_ + 0.2 * dt;
+        }
+        gen_last_step_time_ = now;
         gen_last_step_ = pr->step;
         const bool first_of_gen = last_gen_seen_ != current_.gen;
         last_gen_seen_ = current_.gen;
@@ -159,8 +178,8 @@ class Controller {
           recovery_started_ = -1;
         }
         if (first_of_gen || pr->step % o_.print_every == 0) {
-          out_ << absl::StrFormat("[%7.2fs] step %4d  loss %.4f  gen %d  world %d\n", Elapsed(), pr->step, pr->loss,
-                                  current_.gen, current_.members.size());
+          out_ << absl::StrFormat("[%7.2fs] step %4d  loss %.4f  gen %d  world %d\n", Elapsed(), pr->step,
+                                  pr->loss, current_.gen, current_.members.size());
         }
       }
     }
@@ -177,9 +196,7 @@ class Controller {
     for (auto it = o_.kills.begin(); it != o_.kills.end();) {
       // The cluster is starting step `step` once step - 1 is applied.
       if (last_step_ + 1 >= it->second && pids_.count(it->first)) {
-        kill(pids_[it->first], SIGKILL);
-        waitpid(pids_[it->first], nullptr, 0);
-        pids_.erase(it->first);
+        Kill(it->first);
         if (recovery_started_ < 0) recovery_started_ = WallSeconds();
         out_ << absl::StrFormat("[%7.2fs] SIGKILL worker %d (rank %d) at step %d\n", Elapsed(), it->first,
                                 current_.RankOf(it->first), last_step_ + 1);
@@ -190,33 +207,95 @@ class Controller {
     }
   }
 
-  bool Alive(int id) {
-    if (!store_->check({p::HeartbeatKey(id)})) return true;  // still starting
+  enum class Health { kOk, kExited, kHung };
+
+  // Seconds without a heartbeat after which a live worker counts as hung: the
+  // flag's floor, or ten measured steps when the machine is slower than that.
+  double HangTimeout() const { return std::max(o_.heartbeat_timeout_s, 10 * step_seconds_); }
+
+  double HeartbeatAge(int id) {
+    if (!store_->check({p::HeartbeatKey(id)})) return 0;  // still starting
     double beat = 0;
     absl::SimpleAtod(Get(*store_, p::HeartbeatKey(id)), &beat);
-    return WallSeconds() - beat / 1000.0 < o_.heartbeat_timeout_s;
+    return WallSeconds() - beat / 1000.0;
   }
 
-  absl::Status MaybeJoin() {
-    if (pending_join_ < 0 && !o_.join_at_steps.empty() && last_step_ >= o_.join_at_steps.front()) {
-      pending_join_ = *ids_.rbegin() + 1;
-      o_.join_at_steps.erase(o_.join_at_steps.begin());
-      Launch(pending_join_);
-      out_ << absl::StrFormat("[%7.2fs] launching worker %d to join\n", Elapsed(), pending_join_);
+  // The controller launched every worker, so a process that died is known at
+  // once and for certain (waitpid); heartbeats only catch hung ones.
+  Health Check(int id) {
+    if (exited_.count(id)) return Health::kExited;
+    if (store_->check({p::DoneKey(id)})) return Health::kOk;
+    if (auto it = pids_.find(id); it != pids_.end()) {
+      int status = 0;
+      if (waitpid(it->second, &status, WNOHANG) == it->second) {
+        pids_.erase(it);
+        exited_.insert(id);
+        out_ << absl::StrFormat("[%7.2fs] worker %d exited (%s %d)\n", Elapsed(), id,
+                                WIFSIGNALED(status) ? "signal" : "status",
+                                WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+        return Health::kExited;
+      }
     }
-    if (pending_join_ < 0 || !store_->check({p::JoinedKey(pending_join_)})) return absl::OkStatus();
+    return HeartbeatAge(id) > HangTimeout() ? Health::kHung : Health::kOk;
+  }
+
+  void Kill(int id) {
+    if (auto it = pids_.find(id); it != pids_.end()) {
+      kill(it->second, SIGKILL);
+      waitpid(it->second, nullptr, 0);
+      pids_.erase(it);
+    }
+    exited_.insert(id);
+  }
+
+  // A hung worker, or one alive that never reports a peer's failure, is
+  // treated as failed: killed, then recovered from like any other loss.
+  void KillUnresponsive(int id, const std::string& why) {
+    out_ << absl::StrFormat("[%7.2fs] worker %d %s; SIGKILL, recovering without it\n", Elapsed(), id, why);
+    Kill(id);
+    ++summary_.hung_killed;
+  }
+
+  // Joins (spec §1, elastic scaling): the standby enters at its step. The
+  // members stop before it (Generation::switch_before_step) until the standby
+  // has registered; a join whose step already passed is applied at once.
+  absl::Status MaybeJoin() {
+    if (standbys_.empty()) return absl::OkStatus();
+    const Standby next = standbys_.front();
+    const bool scheduled = current_.switch_before_step == next.step;
+    if (Check(next.id) == Health::kExited) {
+      standbys_.pop_front();
+      out_ << absl::StrFormat("[%7.2fs] standby worker %d is gone; join at step %d abandoned\n", Elapsed(),
+                              next.id, next.step);
+      // Parked members go on in a generation without the switch.
+      return scheduled ? Reconfigure(current_.members, /*failed=*/false, -1, {}) : absl::OkStatus();
+    }
+    if (scheduled && last_step_ + 1 < next.step) return absl::OkStatus();  // plan from loads up to the step
+    if (!scheduled && next.step > last_step_ + 1) return absl::OkStatus();
+    if (!store_->check({p::JoinedKey(next.id)})) {
+      if (!waiting_logged_) {
+        out_ << absl::StrFormat("[%7.2fs] waiting for worker %d to register before step %d\n", Elapsed(),
+                                next.id, next.step);
+        waiting_logged_ = true;
+      }
+      return absl::OkStatus();
+    }
+    standbys_.pop_front();
+    waiting_logged_ = false;
+    out_ << absl::StrFormat("[%7.2fs] worker %d joins at step %d\n", Elapsed(), next.id,
+                            scheduled ? next.step : last_step_ + 1);
     std::vector<int> available = current_.members;
-    available.push_back(pending_join_);
-    const int joiner = pending_join_;
-    pending_join_ = -1;
+    available.push_back(next.id);
     ++summary_.joins;
-    return Reconfigure(available, /*failed=*/false, -1, {joiner});
+    return Reconfigure(available, /*failed=*/false, -1, {next.id});
   }
 
   // Periodic rebalancing (spec §1, load monitor): a new plan for the same
   // workers from the latest routing loads; applied lazily at a step boundary.
   absl::Status MaybeRebalance() {
-    if (o_.rebalance_every <= 0 || pending_join_ >= 0 || loads_.empty()) return absl::OkStatus();
+    // Not while a join's switch is scheduled: its generation comes next.
+    if (o_.rebalance_every <= 0 || current_.switch_before_step >= 0 || loads_.empty())
+      return absl::OkStatus();
     if (last_step_ < next_rebalance_) return absl::OkStatus();
     next_rebalance_ = last_step_ + o_.rebalance_every;
     if (last_step_ + 1 >= o_.worker.steps) return absl::OkStatus();
@@ -224,20 +303,37 @@ class Controller {
     return Reconfigure(current_.members, /*failed=*/false, -1, {});
   }
 
+  // A failure is certain before recovery starts: a member reported a failed
+  // collective, its process exited, or it hung and was killed. Every other
+  // member then reports (its collectives fail), exits, or is treated as hung.
   absl::Status MaybeRecover() {
     bool failure = false;
     for (int id : current_.members) {
-      if (store_->check({p::FailedKey(current_.gen, id)}) || !Alive(id)) failure = true;
+      if (store_->check({p::FailedKey(current_.gen, id)})) {
+        failure = true;
+        continue;
+      }
+      switch (Check(id)) {
+        case Health::kExited:
+          failure = true;
+          break;
+        case Health::kHung:
+          KillUnresponsive(id, absl::StrFormat("sent no heartbeat for %.1f s (limit %.1f s)",
+                                               HeartbeatAge(id), HangTimeout()));
+          failure = true;
+          break;
+        case Health::kOk:
+          break;
+      }
     }
     if (!failure) return absl::OkStatus();
     if (recovery_started_ < 0) recovery_started_ = WallSeconds();
-    // Every member either reported its failed step or stopped heartbeating.
-    const double wait_until = Elapsed() + o_.worker.collective_timeout_ms / 1000.0 + 2 * o_.heartbeat_timeout_s;
-    std::vector<int> survivors;
+    const double wait_until = Elapsed() + o_.worker.collective_timeout_ms / 1000.0 + HangTimeout() + 1.0;
+    std::vector<int> survivors, silent;
     int64_t min_applied = std::numeric_limits<int64_t>::max();
     while (true) {
       survivors.clear();
-      bool settled = true;
+      silent.clear();
       min_applied = std::numeric_limits<int64_t>::max();
       for (int id : current_.members) {
         if (store_->check({p::FailedKey(current_.gen, id)})) {
@@ -245,26 +341,34 @@ class Controller {
           absl::SimpleAtoi(Get(*store_, p::FailedKey(current_.gen, id)), &applied);
           min_applied = std::min(min_applied, applied);
           survivors.push_back(id);
-        } else if (Alive(id)) {
-          settled = false;
+          continue;
+        }
+        switch (Check(id)) {
+          case Health::kExited:
+            break;
+          case Health::kHung:
+            KillUnresponsive(id, "hung during recovery");
+            break;
+          case Health::kOk:
+            silent.push_back(id);
+            break;
         }
       }
-      if (settled) break;
-      if (Elapsed() > wait_until) return absl::DeadlineExceededError("live workers never reported the failure");
+      if (silent.empty()) break;
+      if (Elapsed() > wait_until) {
+        for (int id : silent) KillUnresponsive(id, "is alive but never reported the failure");
+        break;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     const int lost = static_cast<int>(current_.members.size() - survivors.size());
     summary_.failures += lost;
     for (int id : current_.members) {
-      if (std::find(survivors.begin(), survivors.end(), id) == survivors.end() && pids_.count(id)) {
-        kill(pids_[id], SIGKILL);  // unresponsive: make sure it is gone
-        waitpid(pids_[id], nullptr, 0);
-        pids_.erase(id);
-      }
+      if (std::find(survivors.begin(), survivors.end(), id) == survivors.end()) Kill(id);
     }
-    out_ << absl::StrFormat("[%7.2fs] failure: %d worker(s) lost, %d survive; last applied step %d\n", Elapsed(),
-                            lost, survivors.size(), min_applied);
     if (survivors.empty()) return absl::UnavailableError("every worker failed");
+    out_ << absl::StrFormat("[%7.2fs] failure: %d worker(s) lost, %d survive; last applied step %d\n",
+                            Elapsed(), lost, survivors.size(), min_applied);
     ++summary_.recoveries;
     return Reconfigure(survivors, /*failed=*/true, min_applied, {});
   }
@@ -276,7 +380,8 @@ class Controller {
     absl::StatusOr<std::vector<Placement>> layers =
         PlanLayers(o_.worker.train.model, loads_, n, o_.slots, o_.fault_tolerance);
     if (!layers.ok()) return layers.status();
-    absl::StatusOr<Reconfiguration> r = PlanReconfiguration(layers_, current_.members, *layers, available, experts);
+    absl::StatusOr<Reconfiguration> r =
+        PlanReconfiguration(layers_, current_.members, *layers, available, experts);
     if (!r.ok()) return r.status();
     p::Generation g;
     g.members = r->plan_to_physical;
@@ -311,9 +416,10 @@ class Controller {
       summary_.experts_moved += static_cast<int64_t>(g.transfers.size());
     }
     Publish(g, *layers);
-    out_ << absl::StrFormat("[%7.2fs] generation %d: %d workers, %d expert replicas moved%s%s\n", Elapsed(), current_.gen, n,
-                            g.transfers.size(), g.from_checkpoint ? ", reloading the checkpoint" : "",
-                            failed && !g.from_checkpoint ? absl::StrFormat(", step %d dropped", min_applied + 1) : "");
+    out_ << absl::StrFormat(
+        "[%7.2fs] generation %d: %d workers, %d expert replicas moved%s%s\n", Elapsed(), current_.gen, n,
+        g.transfers.size(), g.from_checkpoint ? ", reloading the checkpoint" : "",
+        failed && !g.from_checkpoint ? absl::StrFormat(", step %d dropped", min_applied + 1) : "");
     return absl::OkStatus();
   }
 
@@ -326,7 +432,15 @@ class Controller {
   std::set<int> ids_;
   p::Generation current_;
   std::vector<Placement> layers_;
-  int next_gen_ = 0, last_gen_seen_ = -1, pending_join_ = -1;
+  struct Standby {
+    int64_t step;
+    int id;
+  };
+  std::deque<Standby> standbys_;  // launched joiners, by join step
+  std::set<int> exited_;          // workers whose process is gone
+  bool waiting_logged_ = false;
+  double gen_last_step_time_ = 0, step_seconds_ = 0;
+  int next_gen_ = 0, last_gen_seen_ = -1;
   std::map<int, p::Progress> progress_;
   std::vector<std::vector<int64_t>> loads_;
   int64_t last_step_ = -1, gen_last_step_ = -1;
@@ -375,6 +489,7 @@ std::string RunSummary::ToJson() const {
                         {"joins", joins},
                         {"rebalances", rebalances},
                         {"checkpoint_reads", checkpoint_reads},
+                        {"hung_killed", hung_killed},
                         {"recovery_seconds", recovery_seconds},
                         {"dropped_steps", dropped_steps},
                         {"experts_moved", experts_moved},

@@ -21,26 +21,32 @@ namespace warden::lazarus {
 
 struct ControllerOptions {
   int ranks = 4;
-  WorkerOptions worker;                 // template: model, steps, batch, checkpoint; port/id set per worker
+  WorkerOptions worker;  // template: model, steps, batch, checkpoint; port/id set per worker
   std::string worker_binary;
   std::vector<std::pair<int, int64_t>> kills;  // (worker id, step): SIGKILL when the cluster starts that step
-  std::vector<int64_t> join_at_steps;   // a new worker is launched when the cluster reaches each step
-  int slots = 3;                        // expert slots per worker and layer
-  int fault_tolerance = 1;              // Eq. 1's f
-  double heartbeat_timeout_s = 1.0;
+  // A new worker trains from each of these steps on: launched at the start,
+  // it waits as a standby; the cluster stops before the step until it is in.
+  std::vector<int64_t> join_at_steps;
+  int slots = 3;            // expert slots per worker and layer
+  int fault_tolerance = 1;  // Eq. 1's f
+  // A worker whose heartbeat is older than max(this, 10 x the measured step
+  // time) is hung: it is SIGKILLed and recovered from. Workers that die are
+  // seen at once (the controller is their parent), not through heartbeats.
+  double heartbeat_timeout_s = 5.0;
   double deadline_s = 300;
   int64_t print_every = 10;
-  int64_t rebalance_every = 0;          // steps between load-driven re-plans (0: only on failures/joins)
+  int64_t rebalance_every = 0;  // steps between load-driven re-plans (0: only on failures/joins)
 };
 
 struct RunSummary {
-  int64_t steps = 0;                    // steps applied by the final generation's ranks
-  int failures = 0;                     // workers lost
-  int recoveries = 0;                   // generations started after a failure
+  int64_t steps = 0;   // steps applied by the final generation's ranks
+  int failures = 0;    // workers lost
+  int recoveries = 0;  // generations started after a failure
   int joins = 0;
   int rebalances = 0;
   int checkpoint_reads = 0;
-  std::vector<double> recovery_seconds; // kill (or detection) -> next applied step
+  int hung_killed = 0;                   // live but unresponsive workers SIGKILLed and recovered from
+  std::vector<double> recovery_seconds;  // kill (or detection) -> next applied step
   std::vector<int64_t> dropped_steps;
   int64_t experts_moved = 0;
   double final_loss = 0;

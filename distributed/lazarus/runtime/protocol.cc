@@ -7,9 +7,15 @@ namespace warden::lazarus::protocol {
 std::string Generation::ToJson() const {
   nlohmann::json t = nlohmann::json::array();
   for (const Transfer& x : transfers) t.push_back({x.layer, x.expert, x.from_rank, x.to_rank});
-  return nlohmann::json{{"gen", gen},           {"members", members},         {"plan", plan},
-                        {"transfers", t},       {"dense_source", dense_source}, {"rollback_to", rollback_to},
-                        {"resume_step", resume_step}, {"from_checkpoint", from_checkpoint}}
+  return nlohmann::json{{"gen", gen},
+                        {"members", members},
+                        {"plan", plan},
+                        {"transfers", t},
+                        {"dense_source", dense_source},
+                        {"rollback_to", rollback_to},
+                        {"resume_step", resume_step},
+                        {"from_checkpoint", from_checkpoint},
+                        {"switch_before_step", switch_before_step}}
       .dump();
 }
 
@@ -26,9 +32,11 @@ absl::StatusOr<Generation> Generation::FromJson(const std::string& text) {
     g.rollback_to = j.at("rollback_to");
     g.resume_step = j.at("resume_step");
     g.from_checkpoint = j.at("from_checkpoint");
+    g.switch_before_step = j.at("switch_before_step");
     for (const auto& layer : g.plan) {
       for (const auto& row : layer) {
-        if (row.size() != g.members.size()) return absl::InvalidArgumentError("generation config: plan/member mismatch");
+        if (row.size() != g.members.size())
+          return absl::InvalidArgumentError("generation config: plan/member mismatch");
       }
     }
     return g;
@@ -55,8 +63,8 @@ std::vector<ExpertKey> Generation::ExpertsOf(int rank) const {
 }
 
 std::string Progress::ToJson() const {
-  return nlohmann::json{{"gen", gen}, {"step", step}, {"loss", loss}, {"time", time}, {"rows_sent", rows_sent},
-                        {"load", load}}
+  return nlohmann::json{{"gen", gen},   {"step", step},           {"loss", loss},
+                        {"time", time}, {"rows_sent", rows_sent}, {"load", load}}
       .dump();
 }
 

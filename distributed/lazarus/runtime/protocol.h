@@ -19,7 +19,9 @@ inline std::string JoinedKey(int id) { return "joined/" + std::to_string(id); }
 inline std::string ProgressKey(int id) { return "progress/" + std::to_string(id); }
 inline std::string DoneKey(int id) { return "done/" + std::to_string(id); }
 inline std::string GenerationKey(int gen) { return "gen/" + std::to_string(gen); }
-inline std::string FailedKey(int gen, int id) { return "gen/" + std::to_string(gen) + "/failed/" + std::to_string(id); }
+inline std::string FailedKey(int gen, int id) {
+  return "gen/" + std::to_string(gen) + "/failed/" + std::to_string(id);
+}
 inline constexpr char kLatestGeneration[] = "gen";
 
 struct Transfer {
@@ -28,17 +30,20 @@ struct Transfer {
 
 struct Generation {
   int gen = 0;
-  std::vector<int> members;     // worker ids in rank order
-  ReplicaPlan plan;             // [layer][expert][rank]
+  std::vector<int> members;  // worker ids in rank order
+  ReplicaPlan plan;          // [layer][expert][rank]
   std::vector<Transfer> transfers;
-  int dense_source = 0;         // rank whose dense state everyone takes (a survivor)
-  int64_t rollback_to = -1;     // >= 0: ranks that applied a later step undo it
-  int64_t resume_step = -1;     // -1: continue after the last applied step
-  bool from_checkpoint = false; // every rank reloads the checkpoint first
+  int dense_source = 0;          // rank whose dense state everyone takes (a survivor)
+  int64_t rollback_to = -1;      // >= 0: ranks that applied a later step undo it
+  int64_t resume_step = -1;      // -1: continue after the last applied step
+  bool from_checkpoint = false;  // every rank reloads the checkpoint first
+  // >= 0: members stop before this step and wait for the next generation,
+  // which trains it (a join applied exactly at the step it was requested for).
+  int64_t switch_before_step = -1;
 
   std::string ToJson() const;
   static absl::StatusOr<Generation> FromJson(const std::string& text);
-  int RankOf(int id) const;     // -1 if not a member
+  int RankOf(int id) const;  // -1 if not a member
   std::vector<ExpertKey> ExpertsOf(int rank) const;
 };
 
@@ -46,7 +51,7 @@ struct Progress {
   int gen = 0;
   int64_t step = -1;  // last applied step
   double loss = 0;
-  double time = 0;    // seconds since the controller started (worker clock: steady, shared machine)
+  double time = 0;  // seconds since the controller started (worker clock: steady, shared machine)
   int64_t rows_sent = 0;
   std::vector<std::vector<int64_t>> load;  // [layer][expert] routed tokens (rank 0 only)
   std::string ToJson() const;

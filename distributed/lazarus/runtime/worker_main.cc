@@ -14,17 +14,16 @@
 //   lazarus_worker --port=P --id=I --steps=S [model flags] [--backend=gloo|nccl]
 //                  [--checkpoint=PATH --checkpoint_every=K]
 #include <signal.h>
-#include <unistd.h>
-
-#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <thread>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -51,7 +50,8 @@ void Set(c10d::Store& store, const std::string& key, const std::string& value) {
 }
 
 double NowMs() {
-  return std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 class Worker {
@@ -78,6 +78,10 @@ class Worker {
       }
     });
     Set(*store_, p::JoinedKey(options_.id), absl::StrCat(getpid()));
+    // Every later store wait (a process group's rendezvous included) gives up
+    // after the collective timeout, so a worker whose peer died mid-rendezvous
+    // reports the failure as promptly as one whose collective failed.
+    store_->setTimeout(std::chrono::milliseconds(options_.collective_timeout_ms));
     const int code = Loop();
     stop_ = true;
     heartbeat.join();
@@ -89,7 +93,8 @@ class Worker {
   absl::StatusOr<p::Generation> AwaitGeneration() {
     while (true) {
       int latest = -1;
-      if (store_->check({p::kLatestGeneration})) absl::SimpleAtoi(Get(*store_, p::kLatestGeneration), &latest);
+      if (store_->check({p::kLatestGeneration}))
+        absl::SimpleAtoi(Get(*store_, p::kLatestGeneration), &latest);
       for (int g = std::max(gen_ + 1, latest); g >= 0 && g <= latest; ++g) {
         absl::StatusOr<p::Generation> config = p::Generation::FromJson(Get(*store_, p::GenerationKey(g)));
         if (!config.ok()) return config.status();
@@ -121,7 +126,11 @@ class Worker {
           return 0;
         }
       } catch (const std::exception& e) {
-        // A collective failed: some peer is gone. Drop the step, report, wait.
+        // A collective failed: some peer is gone. Report the last applied step, wait.
+        std::string what = e.what();
+        what = what.substr(0, what.find('\n'));
+        std::fprintf(stderr, "worker %d: generation %d failed after step %lld: %s\n", options_.id, gen_,
+                     static_cast<long long>(applied_), what.c_str());
         group_.reset();
         Set(*store_, p::FailedKey(gen_, options_.id), absl::StrCat(applied_));
       }
@@ -156,7 +165,8 @@ class Worker {
       return absl::OkStatus();
     }
     // Dense state and the applied step from a survivor.
-    std::vector<at::Tensor> dense = {at::cat({trainer_.PackDense(), at::full({1}, static_cast<float>(applied_))})};
+    std::vector<at::Tensor> dense = {
+        at::cat({trainer_.PackDense(), at::full({1}, static_cast<float>(applied_))})};
     c10d::BroadcastOptions bo;
     bo.rootRank = config.dense_source;
     group_->broadcast(dense, bo)->wait();
@@ -183,12 +193,14 @@ class Worker {
     for (const auto& [key, buffer] : incoming) trainer_.UnpackExpert(key, buffer);
     trainer_.RetainExperts(mine);
     for (const ExpertKey& k : mine) {
-      if (!trainer_.experts().count(k)) return absl::InternalError(absl::StrCat("no replica of ", ExpertName(k)));
+      if (!trainer_.experts().count(k))
+        return absl::InternalError(absl::StrCat("no replica of ", ExpertName(k)));
     }
     return absl::OkStatus();
   }
 
-  absl::StatusOr<c10::intrusive_ptr<c10d::ProcessGroup>> MakeGroup(const c10::intrusive_ptr<c10d::Store>& store) {
+  absl::StatusOr<c10::intrusive_ptr<c10d::ProcessGroup>> MakeGroup(
+      const c10::intrusive_ptr<c10d::Store>& store) {
     const std::chrono::milliseconds timeout(options_.collective_timeout_ms);
     if (options_.backend == "nccl") {
 #ifdef WARDEN_WITH_CUDA
@@ -215,8 +227,9 @@ class Worker {
         for (int j = 0; j < world_ && owner < 0; ++j) {
           if (config.plan[l][e][j] > 0) owner = j;
         }
-        if (owner == rank_) all.slice(0, (l * mc.experts + e) * size, (l * mc.experts + e + 1) * size)
-                               .copy_(trainer_.PackExpert({l, e}));
+        if (owner == rank_)
+          all.slice(0, (l * mc.experts + e) * size, (l * mc.experts + e + 1) * size)
+              .copy_(trainer_.PackExpert({l, e}));
       }
     }
     std::vector<at::Tensor> io = {all};
@@ -239,10 +252,13 @@ class Worker {
   bool Train(const p::Generation& config) {
     int64_t step = config.resume_step >= 0 ? config.resume_step : applied_ + 1;
     for (; step < options_.steps; ++step) {
-      if (std::find(options_.skip_steps.begin(), options_.skip_steps.end(), step) != options_.skip_steps.end()) {
+      if (std::find(options_.skip_steps.begin(), options_.skip_steps.end(), step) !=
+          options_.skip_steps.end()) {
         continue;
       }
-      const bool announced = store_->check({p::GenerationKey(gen_ + 1)});
+      // A generation with a switch step ends there, whatever is announced before.
+      if (config.switch_before_step >= 0 && step >= config.switch_before_step) return false;
+      const bool announced = config.switch_before_step < 0 && store_->check({p::GenerationKey(gen_ + 1)});
       const StepOutcome out = trainer_.Step(step, group_, rank_, world_, plan_, announced);
       applied_ = step;
       p::Progress progress;
@@ -253,17 +269,20 @@ class Worker {
       progress.rows_sent = out.rows_sent;
       if (rank_ == 0) {
         for (int64_t l = 0; l < out.load.size(0); ++l) {
-          progress.load.emplace_back(out.load[l].data_ptr<int64_t>(), out.load[l].data_ptr<int64_t>() + out.load.size(1));
+          progress.load.emplace_back(out.load[l].data_ptr<int64_t>(),
+                                     out.load[l].data_ptr<int64_t>() + out.load.size(1));
         }
       }
       Set(*store_, p::ProgressKey(options_.id), progress.ToJson());
-      if (options_.checkpoint_every > 0 && (step + 1) % options_.checkpoint_every == 0) WriteCheckpoint(config);
+      if (options_.checkpoint_every > 0 && (step + 1) % options_.checkpoint_every == 0)
+        WriteCheckpoint(config);
       if (out.any_flag) return step + 1 >= options_.steps;
     }
     if (rank_ == 0 && !options_.final_state.empty()) {
       tensor::Checkpoint c;
       c.tensors.push_back({"dense", trainer_.DenseParameters()});
-      for (const auto& [key, e] : trainer_.experts()) c.tensors.push_back({"expert." + ExpertName(key), trainer_.PackExpert(key)});
+      for (const auto& [key, e] : trainer_.experts())
+        c.tensors.push_back({"expert." + ExpertName(key), trainer_.PackExpert(key)});
       (void)tensor::SaveCheckpoint(options_.final_state, c);
     }
     return true;

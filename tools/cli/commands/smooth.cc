@@ -1,0 +1,259 @@
+#include "tools/cli/commands/smooth.h"
+
+#include <ATen/ATen.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "components/plot/svg_plot.h"
+#include "components/smoothing/certify_run.h"
+#include "components/smoothing/default_model.h"
+#include "components/smoothing/mnist_cnn.h"
+#include "components/smoothing/stats_core.h"
+#include "components/smoothing/train.h"
+#include "components/tensor/atomic_file.h"
+#include "components/tensor/device.h"
+#include "tools/cli/output.h"
+#include "tools/cli/progress.h"
+
+namespace warden::smoothing {
+namespace {
+
+using cli::ShowProgress;
+
+// The model named by --model, or the embedded MNIST σ = 0.25 model.
+absl::StatusOr<MnistCnn> LoadModel(const std::string& path, c10::Device device, nlohmann::json* metadata) {
+  MnistCnn model;
+  if (path.empty()) {
+    absl::StatusOr<tensor::SafetensorsFile> file =
+        tensor::SafetensorsFile::FromBytes(std::string(embedded::DefaultMnistModel()));
+    if (!file.ok()) return file.status();
+    if (absl::Status s = LoadMnistCnnFromFile(*file, model, metadata); !s.ok()) return s;
+  } else if (absl::Status s = LoadMnistCnn(path, model, metadata); !s.ok()) {
+    return s;
+  }
+  model->to(device);
+  model->eval();
+  return model;
+}
+
+std::unique_ptr<BaseClassifier> AsClassifier(MnistCnn model, c10::Device device) {
+  return WrapForward([model](const at::Tensor& x) mutable { return model->forward(x); }, 10, device);
+}
+
+class TrainCommand : public cli::Command {
+ public:
+  std::string Summary() const override {
+    return "trains the MNIST/Fashion-MNIST CNN with Gaussian noise augmentation";
+  }
+  void DefineFlags(cli::FlagSet& flags) override {
+    flags.String("dataset", &config_.dataset, "mnist or fashion-mnist");
+    flags.Double("sigma", &config_.sigma, "noise level of the augmentation");
+    flags.Int("epochs", &config_.epochs, "passes over the training set");
+    flags.Int("batch", &config_.batch_size, "batch size");
+    flags.Double("lr", &config_.learning_rate, "Adam learning rate");
+    flags.Int("limit", &config_.limit, "use only the first N training images (-1: all)");
+    flags.Int("seed", &seed_, "seed for initialization, order and noise");
+    flags.String("out", &out_, "model file to write (.safetensors); its loss curve goes beside it (.svg)");
+  }
+  absl::Status Run(const std::vector<std::string>& args, std::ostream& out) override {
+    if (!args.empty()) return absl::InvalidArgumentError("train takes no arguments");
+    config_.seed = static_cast<uint64_t>(seed_);
+    at::manual_seed(seed_);  // parameter initialization
+    MnistCnn model;
+    absl::StatusOr<TrainReport> report =
+        TrainGaussianAugmented(model, config_, [](int64_t epoch, int64_t done, int64_t total, double loss) {
+          if (done % 20 == 0 || done == total) {
+            ShowProgress(absl::StrFormat("epoch %d: batch %d/%d loss %.4f", epoch + 1, done, total, loss),
+                         done == total);
+          }
+        });
+    if (!report.ok()) return report.status();
+    nlohmann::json metadata = MnistCnnMetadata(config_.dataset, config_.sigma);
+    metadata["train"] = {{"epochs", config_.epochs},
+                         {"batch", config_.batch_size},
+                         {"lr", config_.learning_rate},
+                         {"limit", config_.limit},
+                         {"seed", seed_},
+                         {"test_accuracy", report->test_accuracy},
+                         {"noisy_test_accuracy", report->noisy_accuracy}};
+    if (absl::Status s = SaveMnistCnn(model, metadata, out_); !s.ok()) return s;
+    std::vector<double> epochs;
+    for (size_t i = 0; i < report->epoch_loss.size(); ++i) epochs.push_back(static_cast<double>(i + 1));
+    plot::LinePlotOptions options;
+    options.title = absl::StrCat(config_.dataset, " CNN, Gaussian augmentation sigma=", config_.sigma);
+    options.x_label = "epoch";
+    options.y_min = 0;
+    options.y_max = 1;
+    const std::string svg = plot::RenderLinePlot({{"train loss", epochs, report->epoch_loss},
+                                                  {"clean test accuracy", epochs, report->test_accuracy},
+                                                  {"noisy test accuracy", epochs, report->noisy_accuracy}},
+                                                 options);
+    const std::string svg_path = cli::OutputStem(out_, {".safetensors"}) + ".svg";
+    if (absl::Status s = tensor::WriteTextAtomically(svg_path, svg); !s.ok()) {
+      return s;
+    }
+    for (size_t i = 0; i < report->epoch_loss.size(); ++i) {
+      out << absl::StrFormat("epoch %d  loss %.4f  test acc %.4f  noisy test acc (sigma=%.2f) %.4f\n", i + 1,
+                             report->epoch_loss[i], report->test_accuracy[i], config_.sigma,
+                             report->noisy_accuracy[i]);
+    }
+    out << absl::StrFormat("trained in %.1f s; wrote %s and %s\n", report->seconds, out_, svg_path);
+    return absl::OkStatus();
+  }
+
+ private:
+  TrainConfig config_;
+  int64_t seed_ = 0;
+  std::string out_ = "mnist_cnn.safetensors";
+};
+
+class CertifyCommand : public cli::Command {
+ public:
+  std::string Summary() const override {
+    return "certifies test inputs with randomized smoothing (Cohen et al. CERTIFY)";
+  }
+  void DefineFlags(cli::FlagSet& flags) override {
+    flags.String("dataset", &config_.dataset, "mnist or fashion-mnist");
+    flags.String("model", &model_, "model file (default: the embedded MNIST sigma=0.25 model)");
+    flags.Double("sigma", &config_.smoothing.sigma, "noise level");
+    flags.Int("n0", &config_.smoothing.n0, "selection samples");
+    flags.Int("n", &config_.smoothing.n, "estimation samples");
+    flags.Double("alpha", &config_.smoothing.alpha, "failure probability");
+    flags.Int("batch", &config_.smoothing.batch_size, "noisy copies per forward pass");
+    flags.Int("limit", &config_.limit, "number of test inputs to certify");
+    flags.Int("skip", &config_.skip, "certify every skip-th test input");
+    flags.Int("seed", &seed_, "noise seed");
+    flags.String("device", &device_, tensor::kDeviceFlagHelp);
+    flags.String("out", &out_, "results: OUT.tsv (or OUT if it ends in .tsv) and the plot beside it (.svg)");
+    flags.Bool("time", &with_time_, "fill the TSV time column (--notime: '-', for diffable files)");
+  }
+  absl::Status Run(const std::vector<std::string>& args, std::ostream& out) override {
+    if (!args.empty()) return absl::InvalidArgumentError("certify takes no arguments");
+    if (!(config_.smoothing.sigma > 0) || config_.smoothing.n0 < 1 || config_.smoothing.n < 1 ||
+        !(config_.smoothing.alpha > 0 && config_.smoothing.alpha < 1)) {
+      return absl::InvalidArgumentError("need sigma > 0, n0 >= 1, n >= 1 and alpha in (0, 1)");
+    }
+    config_.smoothing.seed = static_cast<uint64_t>(seed_);
+    absl::StatusOr<c10::Device> device = tensor::ParseDevice(device_);
+    if (!device.ok()) return device.status();
+    nlohmann::json metadata;
+    absl::StatusOr<MnistCnn> model = LoadModel(model_, *device, &metadata);
+    if (!model.ok()) return model.status();
+    if (metadata.contains("sigma") && metadata["sigma"].is_number() &&
+        metadata["sigma"].get<double>() != config_.smoothing.sigma) {
+      std::fprintf(stderr, "note: the model was trained at sigma=%g, certifying at sigma=%g\n",
+                   metadata["sigma"].get<double>(), config_.smoothing.sigma);
+    }
+    std::unique_ptr<BaseClassifier> classifier = AsClassifier(*model, *device);
+    int64_t correct = 0;
+    absl::StatusOr<std::vector<CertifyRow>> rows =
+        RunCertification(*classifier, config_, [&](int64_t done, int64_t total, const CertifyRow& row) {
+          correct += row.correct ? 1 : 0;
+          ShowProgress(absl::StrFormat("certify %d/%d  idx %d label %d predict %d radius %.3f  "
+                                       "(%.2f s/input, %d correct)",
+                                       done, total, row.index, row.label, row.predicted, row.radius,
+                                       row.seconds, correct),
+                       done == total);
+        });
+    if (!rows.ok()) return rows.status();
+    const std::string title =
+        absl::StrFormat("%s, sigma=%g, n=%d, alpha=%g", config_.dataset, config_.smoothing.sigma,
+                        config_.smoothing.n, config_.smoothing.alpha);
+    const std::string stem = cli::OutputStem(out_, {".tsv", ".svg"});
+    if (absl::Status s = WriteCertifyOutputs(stem, *rows, title, with_time_); !s.ok()) return s;
+    out << AccuracyTable(*rows) << "wrote " << stem << ".tsv and " << stem << ".svg\n";
+    return absl::OkStatus();
+  }
+
+ private:
+  CertifyRunConfig config_;
+  std::string model_;
+  std::string device_ = "cpu";
+  std::string out_ = "certify";
+  int64_t seed_ = 0;
+  bool with_time_ = true;
+};
+
+class PlotCommand : public cli::Command {
+ public:
+  std::string Summary() const override {
+    return "plots certified accuracy vs radius of one or more certify TSVs in one SVG";
+  }
+  std::string ArgsUsage() const override { return "RUN.tsv..."; }
+  void DefineFlags(cli::FlagSet& flags) override {
+    flags.String("out", &out_, "SVG file to write");
+    flags.String("title", &title_, "plot title");
+  }
+  absl::Status Run(const std::vector<std::string>& args, std::ostream& out) override {
+    if (args.empty()) return absl::InvalidArgumentError("expected at least one TSV file");
+    std::vector<std::pair<std::string, std::vector<CertifyRow>>> runs;
+    for (const std::string& path : args) {
+      std::ifstream in(path);
+      if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+      const std::string text((std::istreambuf_iterator<char>(in)), {});
+      absl::StatusOr<std::vector<CertifyRow>> rows = ParseCertifyTsv(text);
+      if (!rows.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", rows.status().message()));
+      out << path << ": " << AccuracyTable(*rows);
+      std::string label = path.substr(path.rfind('/') + 1);
+      runs.emplace_back(label.substr(0, label.rfind('.')), std::move(*rows));
+    }
+    const std::string svg = AccuracyPlot(runs, title_);
+    if (absl::Status s = tensor::WriteTextAtomically(out_, svg); !s.ok()) return s;
+    out << "wrote " << out_ << "\n";
+    return absl::OkStatus();
+  }
+
+ private:
+  std::string out_ = "certified_accuracy.svg";
+  std::string title_ = "certified accuracy";
+};
+
+}  // namespace
+
+void RegisterSmoothCommands(cli::CommandRegistry& registry) {
+  registry.AddGroup("smooth", "randomized smoothing: Gaussian-noise training and certification");
+  registry.Add("smooth", "train", [] { return std::make_unique<TrainCommand>(); });
+  registry.Add("smooth", "certify", [] { return std::make_unique<CertifyCommand>(); });
+  registry.Add("smooth", "plot", [] { return std::make_unique<PlotCommand>(); });
+}
+
+absl::Status RunSmoothingDemo(std::ostream& out) {
+  nlohmann::json metadata;
+  absl::StatusOr<MnistCnn> model = LoadModel("", c10::Device(c10::kCPU), &metadata);
+  if (!model.ok()) return model.status();
+  std::unique_ptr<BaseClassifier> classifier = AsClassifier(*model, c10::Device(c10::kCPU));
+  CertifyRunConfig config;
+  config.limit = 25;
+  config.skip = 400;
+  config.smoothing.sigma = 0.25;
+  config.smoothing.n = 2000;
+  config.smoothing.batch_size = 1000;
+  out << "embedded model: " << metadata.value("architecture", "?") << " trained on "
+      << metadata.value("dataset", "?") << " at sigma=" << metadata.value("sigma", 0.0) << "\n"
+      << "certifying 25 MNIST test digits, sigma=0.25, n0=100, n=2000, alpha=0.001\n";
+  absl::StatusOr<std::vector<CertifyRow>> rows = RunCertification(*classifier, config);
+  if (!rows.ok()) return rows.status();
+  const char* tmp = std::getenv("TMPDIR");
+  const std::string prefix = absl::StrCat(tmp && *tmp ? tmp : "/tmp", "/warden-demo-certify-", ::getpid());
+  if (absl::Status s = WriteCertifyOutputs(prefix, *rows, "demo: MNIST, sigma=0.25, n=2000"); !s.ok()) {
+    return s;
+  }
+  const double max_radius =
+      config.smoothing.sigma *
+      NormalQuantile(ClopperPearsonLower(config.smoothing.n, config.smoothing.n, config.smoothing.alpha));
+  out << AccuracyTable(*rows) << "(with n = 2000 the largest certifiable radius is "
+      << absl::StrFormat("%.3f", max_radius) << "; `warden smooth certify` uses n = 100000)\n"
+      << "wrote " << prefix << ".tsv and " << prefix << ".svg\n";
+  return absl::OkStatus();
+}
+
+}  // namespace warden::smoothing
