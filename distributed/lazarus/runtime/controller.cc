@@ -369,6 +369,12 @@ class Controller {
     if (survivors.empty()) return absl::UnavailableError("every worker failed");
     out_ << absl::StrFormat("[%7.2fs] failure: %d worker(s) lost, %d survive; last applied step %d\n",
                             Elapsed(), lost, survivors.size(), min_applied);
+    // One survivor's view of the failure: the error of its failed collective.
+    const int witness = survivors.front();
+    if (store_->check({p::FailureReasonKey(current_.gen, witness)})) {
+      out_ << absl::StrFormat("           worker %d saw: %s\n", witness,
+                              Get(*store_, p::FailureReasonKey(current_.gen, witness)));
+    }
     ++summary_.recoveries;
     return Reconfigure(survivors, /*failed=*/true, min_applied, {});
   }

@@ -22,6 +22,8 @@ inline std::string GenerationKey(int gen) { return "gen/" + std::to_string(gen);
 inline std::string FailedKey(int gen, int id) {
   return "gen/" + std::to_string(gen) + "/failed/" + std::to_string(id);
 }
+// The error of the collective that failed (first line), beside FailedKey.
+inline std::string FailureReasonKey(int gen, int id) { return FailedKey(gen, id) + "/reason"; }
 inline constexpr char kLatestGeneration[] = "gen";
 
 struct Transfer {

@@ -126,12 +126,11 @@ class Worker {
           return 0;
         }
       } catch (const std::exception& e) {
-        // A collective failed: some peer is gone. Report the last applied step, wait.
-        std::string what = e.what();
-        what = what.substr(0, what.find('\n'));
-        std::fprintf(stderr, "worker %d: generation %d failed after step %lld: %s\n", options_.id, gen_,
-                     static_cast<long long>(applied_), what.c_str());
+        // A collective failed: some peer is gone. Report the last applied step
+        // (and why, for the controller's timeline), then wait.
+        const std::string what = e.what();
         group_.reset();
+        Set(*store_, p::FailureReasonKey(gen_, options_.id), what.substr(0, what.find('\n')));
         Set(*store_, p::FailedKey(gen_, options_.id), absl::StrCat(applied_));
       }
     }
