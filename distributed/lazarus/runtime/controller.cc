@@ -221,21 +221,25 @@ class Controller {
   }
 
   // The controller launched every worker, so a process that died is known at
-  // once and for certain (waitpid); heartbeats only catch hung ones.
+  // once and for certain (waitpid), without asking the store.
+  bool Exited(int id) {
+    if (exited_.count(id)) return true;
+    auto it = pids_.find(id);
+    int status = 0;
+    if (it == pids_.end() || waitpid(it->second, &status, WNOHANG) != it->second) return false;
+    pids_.erase(it);
+    exited_.insert(id);
+    out_ << absl::StrFormat("[%7.2fs] worker %d exited (%s %d)\n", Elapsed(), id,
+                            WIFSIGNALED(status) ? "signal" : "status",
+                            WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    return true;
+  }
+
+  // A finished worker is fine whether or not its process is still there;
+  // heartbeats only catch hung ones.
   Health Check(int id) {
-    if (exited_.count(id)) return Health::kExited;
     if (store_->check({p::DoneKey(id)})) return Health::kOk;
-    if (auto it = pids_.find(id); it != pids_.end()) {
-      int status = 0;
-      if (waitpid(it->second, &status, WNOHANG) == it->second) {
-        pids_.erase(it);
-        exited_.insert(id);
-        out_ << absl::StrFormat("[%7.2fs] worker %d exited (%s %d)\n", Elapsed(), id,
-                                WIFSIGNALED(status) ? "signal" : "status",
-                                WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-        return Health::kExited;
-      }
-    }
+    if (Exited(id)) return Health::kExited;
     return HeartbeatAge(id) > HangTimeout() ? Health::kHung : Health::kOk;
   }
 
@@ -263,15 +267,15 @@ class Controller {
     if (standbys_.empty()) return absl::OkStatus();
     const Standby next = standbys_.front();
     const bool scheduled = current_.switch_before_step == next.step;
-    if (Check(next.id) == Health::kExited) {
+    if (Exited(next.id)) {
       standbys_.pop_front();
       out_ << absl::StrFormat("[%7.2fs] standby worker %d is gone; join at step %d abandoned\n", Elapsed(),
                               next.id, next.step);
       // Parked members go on in a generation without the switch.
       return scheduled ? Reconfigure(current_.members, /*failed=*/false, -1, {}) : absl::OkStatus();
     }
-    if (scheduled && last_step_ + 1 < next.step) return absl::OkStatus();  // plan from loads up to the step
-    if (!scheduled && next.step > last_step_ + 1) return absl::OkStatus();
+    // Scheduled or late, the join is planned once the step before it is applied.
+    if (last_step_ + 1 < next.step) return absl::OkStatus();
     if (!store_->check({p::JoinedKey(next.id)})) {
       if (!waiting_logged_) {
         out_ << absl::StrFormat("[%7.2fs] waiting for worker %d to register before step %d\n", Elapsed(),
@@ -303,29 +307,32 @@ class Controller {
     return Reconfigure(current_.members, /*failed=*/false, -1, {});
   }
 
+  enum class Member { kReported, kGone, kSilent };
+
+  // Where a member of the current generation stands in a failure: it reported
+  // its failed collective, it is gone (exited, or hung and now killed), or it
+  // is alive and has said nothing.
+  Member Settle(int id) {
+    if (store_->check({p::FailedKey(current_.gen, id)})) return Member::kReported;
+    switch (Check(id)) {
+      case Health::kExited:
+        return Member::kGone;
+      case Health::kHung:
+        KillUnresponsive(id, absl::StrFormat("sent no heartbeat for %.1f s (limit %.1f s)", HeartbeatAge(id),
+                                             HangTimeout()));
+        return Member::kGone;
+      case Health::kOk:
+        break;
+    }
+    return Member::kSilent;
+  }
+
   // A failure is certain before recovery starts: a member reported a failed
   // collective, its process exited, or it hung and was killed. Every other
   // member then reports (its collectives fail), exits, or is treated as hung.
   absl::Status MaybeRecover() {
     bool failure = false;
-    for (int id : current_.members) {
-      if (store_->check({p::FailedKey(current_.gen, id)})) {
-        failure = true;
-        continue;
-      }
-      switch (Check(id)) {
-        case Health::kExited:
-          failure = true;
-          break;
-        case Health::kHung:
-          KillUnresponsive(id, absl::StrFormat("sent no heartbeat for %.1f s (limit %.1f s)",
-                                               HeartbeatAge(id), HangTimeout()));
-          failure = true;
-          break;
-        case Health::kOk:
-          break;
-      }
-    }
+    for (int id : current_.members) failure |= Settle(id) != Member::kSilent;
     if (!failure) return absl::OkStatus();
     if (recovery_started_ < 0) recovery_started_ = WallSeconds();
     const double wait_until = Elapsed() + o_.worker.collective_timeout_ms / 1000.0 + HangTimeout() + 1.0;
@@ -336,21 +343,18 @@ class Controller {
       silent.clear();
       min_applied = std::numeric_limits<int64_t>::max();
       for (int id : current_.members) {
-        if (store_->check({p::FailedKey(current_.gen, id)})) {
-          int64_t applied = -1;
-          absl::SimpleAtoi(Get(*store_, p::FailedKey(current_.gen, id)), &applied);
-          min_applied = std::min(min_applied, applied);
-          survivors.push_back(id);
-          continue;
-        }
-        switch (Check(id)) {
-          case Health::kExited:
+        switch (Settle(id)) {
+          case Member::kReported: {
+            int64_t applied = -1;
+            absl::SimpleAtoi(Get(*store_, p::FailedKey(current_.gen, id)), &applied);
+            min_applied = std::min(min_applied, applied);
+            survivors.push_back(id);
             break;
-          case Health::kHung:
-            KillUnresponsive(id, "hung during recovery");
-            break;
-          case Health::kOk:
+          }
+          case Member::kSilent:
             silent.push_back(id);
+            break;
+          case Member::kGone:
             break;
         }
       }

@@ -157,9 +157,7 @@ class SelectCommand : public cli::Command {
       request.retain.insert(request.retain.end(), extra->begin(), extra->end());
     }
     if (!append_to_.empty()) {
-      absl::StatusOr<std::string> text = ReadTextFile(append_to_);
-      if (!text.ok()) return text.status();
-      absl::StatusOr<ConceptRegistry> existing = ConceptRegistry::FromJson(*text);
+      absl::StatusOr<ConceptRegistry> existing = LoadRegistryOrDefault(append_to_);
       if (!existing.ok()) return existing.status();
       request.base = *existing;
     }
