@@ -207,8 +207,6 @@ class Controller {
     }
   }
 
-  enum class Health { kOk, kExited, kHung };
-
   // Seconds without a heartbeat after which a live worker counts as hung: the
   // flag's floor, or ten measured steps when the machine is slower than that.
   double HangTimeout() const { return std::max(o_.heartbeat_timeout_s, 10 * step_seconds_); }
@@ -221,7 +219,8 @@ class Controller {
   }
 
   // The controller launched every worker, so a process that died is known at
-  // once and for certain (waitpid), without asking the store.
+  // once and for certain (waitpid), without asking the store; heartbeats only
+  // catch hung workers.
   bool Exited(int id) {
     if (exited_.count(id)) return true;
     auto it = pids_.find(id);
@@ -233,14 +232,6 @@ class Controller {
                             WIFSIGNALED(status) ? "signal" : "status",
                             WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
     return true;
-  }
-
-  // A finished worker is fine whether or not its process is still there;
-  // heartbeats only catch hung ones.
-  Health Check(int id) {
-    if (store_->check({p::DoneKey(id)})) return Health::kOk;
-    if (Exited(id)) return Health::kExited;
-    return HeartbeatAge(id) > HangTimeout() ? Health::kHung : Health::kOk;
   }
 
   void Kill(int id) {
@@ -309,20 +300,19 @@ class Controller {
 
   enum class Member { kReported, kGone, kSilent };
 
-  // Where a member of the current generation stands in a failure: it reported
-  // its failed collective, it is gone (exited, or hung and now killed), or it
-  // is alive and has said nothing.
+  // Where a member of the current generation stands in a failure: gone
+  // (exited, or hung and now killed), reported its failed collective, or
+  // silent (alive and said nothing, or finished). Gone is checked first: a
+  // worker may report a peer's failure and then die itself (two kills in a
+  // row), and must not count as a survivor.
   Member Settle(int id) {
+    if (store_->check({p::DoneKey(id)})) return Member::kSilent;  // finished, whether or not still running
+    if (Exited(id)) return Member::kGone;
     if (store_->check({p::FailedKey(current_.gen, id)})) return Member::kReported;
-    switch (Check(id)) {
-      case Health::kExited:
-        return Member::kGone;
-      case Health::kHung:
-        KillUnresponsive(id, absl::StrFormat("sent no heartbeat for %.1f s (limit %.1f s)", HeartbeatAge(id),
-                                             HangTimeout()));
-        return Member::kGone;
-      case Health::kOk:
-        break;
+    if (HeartbeatAge(id) > HangTimeout()) {
+      KillUnresponsive(id, absl::StrFormat("sent no heartbeat for %.1f s (limit %.1f s)", HeartbeatAge(id),
+                                           HangTimeout()));
+      return Member::kGone;
     }
     return Member::kSilent;
   }
