@@ -46,7 +46,18 @@ expect_error "bad flag value" "expected an integer" certify --n=lots
 expect_error "malformed TSV" "line 2 is malformed" plot "$dir/bad.tsv" --out="$dir/x.svg"
 expect_error "missing TSV" "cannot open" plot "$dir/none.tsv" --out="$dir/x.svg"
 printf 'not a model' > "$dir/bad.safetensors"
-expect_error "malformed model" "invalid safetensors" certify --model="$dir/bad.safetensors" --out="$dir/x"
+expect_error "not a model" "neither a safetensors model nor a TorchScript module" \
+  certify --model="$dir/bad.safetensors" --out="$dir/x"
+printf '\x10\x00\x00\x00\x00\x00\x00\x00{"a": broken}  ' > "$dir/corrupt.pt"
+expect_error "corrupt safetensors" "invalid safetensors" certify --model="$dir/corrupt.pt" --out="$dir/x"
+printf 'PK\x03\x04 not really a zip' > "$dir/fake.safetensors"
+expect_error "fake TorchScript" "not a loadable TorchScript module" certify --model="$dir/fake.safetensors" --out="$dir/x"
+expect_error "bad precision" "precision must be" certify --precision=fp8 --out="$dir/x"
+
+# A user's TorchScript classifier (any architecture; here mean(x) > 0.5 with 2 classes).
+"$WARDEN" smooth certify --model=components/smoothing/testdata/mean_threshold.pt --classes=2 --limit=2 \
+  --n=200 --notime --out="$dir/ts" >"$dir/ts.out" 2>&1 || fail "certify a TorchScript model: $(tail -2 "$dir/ts.out")"
+[[ $(wc -l <"$dir/ts.tsv") == 3 ]] || fail "TorchScript certify wrote $(wc -l <"$dir/ts.tsv") lines"
 
 "$WARDEN" smooth train --limit=512 --epochs=1 --batch=128 --sigma=0.5 --out="$dir/m.safetensors" \
   >"$dir/train.out" 2>&1 || fail "train: $(tail -3 "$dir/train.out")"

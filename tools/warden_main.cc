@@ -6,6 +6,7 @@
 #include "components/tensor/runtime.h"
 #include "tools/cli/command.h"
 #include "tools/cli/commands/clip.h"
+#include "tools/cli/commands/core.h"
 #include "tools/cli/commands/data.h"
 #include "tools/cli/commands/info.h"
 #include "tools/cli/commands/itd.h"
@@ -19,10 +20,7 @@ int main(int argc, char** argv) {
   using warden::cli::DemoStep;
   warden::tensor::InitTorchRuntime();
   warden::cli::CommandRegistry registry;
-  registry.Add("", "info", [] { return warden::MakeInfoCommand(); });
-  warden::tensor::RegisterDataCommands(registry);
-  warden::tensor::RegisterTensorCommands(registry);
-  warden::smoothing::RegisterSmoothCommands(registry);
+  warden::cli::RegisterCoreCommands(registry);
   warden::lazarus::RegisterLazarusCommands(registry);
   warden::clip::RegisterClipCommands(registry);
   warden::sae::RegisterSaeCommands(registry);

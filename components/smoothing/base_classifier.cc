@@ -14,8 +14,8 @@ namespace {
 absl::Status CheckLogits(const at::Tensor& logits, int64_t batch, int64_t num_classes) {
   if (logits.dim() != 2 || logits.size(0) != batch || logits.size(1) != num_classes) {
     return absl::InvalidArgumentError(absl::StrCat("base classifier returned logits of shape [",
-                                                   c10::Join(", ", logits.sizes()), "], expected [",
-                                                   batch, ", ", num_classes, "]"));
+                                                   c10::Join(", ", logits.sizes()), "], expected [", batch,
+                                                   ", ", num_classes, "]"));
   }
   return absl::OkStatus();
 }
@@ -49,8 +49,8 @@ absl::StatusOr<at::Tensor> CallForward(const std::function<at::Tensor(const at::
     return forward(batch);
   } catch (const c10::Error& e) {
     return absl::InvalidArgumentError(absl::StrCat(what, " failed on a batch of shape [",
-                                                   c10::Join(", ", batch.sizes()), "]: ",
-                                                   e.what_without_backtrace()));
+                                                   c10::Join(", ", batch.sizes()),
+                                                   "]: ", e.what_without_backtrace()));
   }
 }
 
@@ -59,8 +59,7 @@ std::unique_ptr<BaseClassifier> WrapForward(std::function<at::Tensor(const at::T
   return std::make_unique<ForwardClassifier>(std::move(forward), num_classes, device);
 }
 
-absl::StatusOr<std::unique_ptr<BaseClassifier>> LoadTorchScript(const std::string& path,
-                                                                int64_t num_classes,
+absl::StatusOr<std::unique_ptr<BaseClassifier>> LoadTorchScript(const std::string& path, int64_t num_classes,
                                                                 c10::Device device) {
   if (!std::ifstream(path).good()) {
     return absl::NotFoundError(absl::StrCat("TorchScript model ", path, " not found"));
@@ -70,12 +69,12 @@ absl::StatusOr<std::unique_ptr<BaseClassifier>> LoadTorchScript(const std::strin
     *module = torch::jit::load(path, device);
     module->eval();
   } catch (const c10::Error& e) {
+    const std::string why = e.what_without_backtrace();
     return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a loadable TorchScript module: ", e.what_without_backtrace()));
+        absl::StrCat(path, ": not a loadable TorchScript module: ", why.substr(0, why.find('\n'))));
   }
-  return WrapForward(
-      [module](const at::Tensor& batch) { return module->forward({batch}).toTensor(); },
-      num_classes, device);
+  return WrapForward([module](const at::Tensor& batch) { return module->forward({batch}).toTensor(); },
+                     num_classes, device);
 }
 
 }  // namespace warden::smoothing

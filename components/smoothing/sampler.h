@@ -12,6 +12,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -22,20 +23,32 @@ namespace warden::smoothing {
 
 enum class SamplePhase : uint64_t { kSelection = 0, kEstimation = 1, kPrediction = 2 };
 
+// Arithmetic of the base classifier's forward pass. kBf16 runs it under
+// autocast to bfloat16 (CPU or CUDA): counts may differ from fp32 on samples
+// near a decision boundary, so a certificate is one of the bf16 classifier.
+// kTf32 lets CUDA matmuls and convolutions use TF32 (no effect on a CPU).
+enum class Precision { kFp32, kBf16, kTf32 };
+absl::StatusOr<Precision> ParsePrecision(const std::string& name);  // "fp32", "bf16", "tf32"
+
 struct SmoothingOptions {
   double sigma = 0.25;
-  int64_t n0 = 100;        // selection samples (CERTIFY)
-  int64_t n = 100000;      // estimation samples (CERTIFY) or samples (PREDICT)
+  int64_t n0 = 100;    // selection samples (CERTIFY)
+  int64_t n = 100000;  // estimation samples (CERTIFY) or samples (PREDICT)
   double alpha = 0.001;
   int64_t batch_size = 1000;
   uint64_t seed = 0;
+  Precision precision = Precision::kFp32;
 };
 
 // Counts of f's predictions on `num` noisy copies of `x` (one input, C × H × W,
 // raw pixels). InvalidArgument for a bad shape, num < 0 or batch_size < 1.
-absl::StatusOr<std::vector<int64_t>> SampleCounts(BaseClassifier& f, const at::Tensor& x,
-                                                  int64_t num, const SmoothingOptions& options,
-                                                  uint64_t input_id, SamplePhase phase);
+// Noise, argmax and counts stay on f's device: each batch's predictions are
+// added into a device-side count vector (index_add_, whose output size does
+// not depend on the data, unlike bincount, which must sync with the host), and
+// the counts come back once per call.
+absl::StatusOr<std::vector<int64_t>> SampleCounts(BaseClassifier& f, const at::Tensor& x, int64_t num,
+                                                  const SmoothingOptions& options, uint64_t input_id,
+                                                  SamplePhase phase);
 
 // CERTIFY (Cohen et al., Alg. 1): n0 selection + n estimation samples.
 absl::StatusOr<CertifyResult> CertifyInput(BaseClassifier& f, const at::Tensor& x,

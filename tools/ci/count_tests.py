@@ -11,7 +11,8 @@ turns Bazel's per-target results into per-test-case counts:
   * --build-check NAME=FILE adds the targets of another BEP file (e.g. the
     --config=cuda build) as one case each: passed if built, failed if not;
   * --check NAME=STATUS adds one case for a repository check run outside Bazel
-    (e.g. tools/ci/check_layering.sh): passed if STATUS is 0.
+    (e.g. tools/ci/check_layering.sh): passed if STATUS is 0, skipped if it
+    is "skip".
 Exit status: 0 if nothing failed and something ran, 1 otherwise.
 """
 import argparse
@@ -126,6 +127,8 @@ def main():
         name, _, status = check.rpartition("=")
         if status == "0":
             passed += 1
+        elif status == "skip":
+            skipped += 1
         else:
             failed += 1
             failures.append(f"{name}: check failed (exit status {status})")

@@ -1,5 +1,7 @@
 """Tests for count_tests.py on synthetic build event files and test.xml files."""
 import json
+import contextlib
+import io
 import os
 import sys
 import tempfile
@@ -87,6 +89,12 @@ class CountTestsTest(unittest.TestCase):
             self.assertEqual(count_tests.main(), 0)
             sys.argv = ["count_tests.py", path, "--check", "layering=0", "--check", "format=1"]
             self.assertEqual(count_tests.main(), 1)
+            # A skipped check is neither a pass nor a failure.
+            out = io.StringIO()
+            sys.argv = ["count_tests.py", path, "--check", "layering=0", "--check", "torch2=skip"]
+            with contextlib.redirect_stdout(out):
+                self.assertEqual(count_tests.main(), 0)
+            self.assertIn("1 passed, 0 failed, 1 skipped", out.getvalue())
         finally:
             sys.argv = argv
 

@@ -21,8 +21,9 @@ at::Tensor Exchange(c10d::ProcessGroup& group, const at::Tensor& input, std::vec
 }
 
 struct AllToAllFunction : public torch::autograd::Function<AllToAllFunction> {
-  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& rows, c10d::ProcessGroup* group,
-                            const std::vector<int64_t>& send, const std::vector<int64_t>& recv) {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& rows,
+                            c10d::ProcessGroup* group, const std::vector<int64_t>& send,
+                            const std::vector<int64_t>& recv) {
     ctx->saved_data["group"] = reinterpret_cast<int64_t>(group);
     ctx->saved_data["send"] = send;
     ctx->saved_data["recv"] = recv;
@@ -55,12 +56,12 @@ at::Tensor DispatchedExperts::Run(int64_t layer, const at::Tensor& rows, const a
   // 1. Counts T[e][j], all-gathered.
   const at::Tensor local_counts = at::bincount(expert_ids, {}, experts).to(at::kLong);
   std::vector<std::vector<at::Tensor>> gathered(1);
-  for (int j = 0; j < world_; ++j) gathered[0].push_back(at::empty({experts}, at::kLong));
+  for (int j = 0; j < world_; ++j) gathered[0].push_back(at::empty({experts}, local_counts.options()));
   std::vector<at::Tensor> mine = {local_counts};
   group_->allgather(gathered, mine)->wait();
   std::vector<std::vector<int64_t>> tokens(experts, std::vector<int64_t>(world_));
   for (int j = 0; j < world_; ++j) {
-    const at::Tensor c = gathered[0][j];
+    const at::Tensor c = gathered[0][j].cpu();
     for (int e = 0; e < experts; ++e) tokens[e][j] = c[e].item<int64_t>();
   }
   // 2. The plan every rank derives alike.
@@ -71,7 +72,7 @@ at::Tensor DispatchedExperts::Run(int64_t layer, const at::Tensor& rows, const a
   // 3. Destination of each local row: per expert, in row order, the first
   // kept[e] rows stay, the rest fill sends[e] in order. Send buffer order:
   // (destination rank, expert, row order).
-  const at::Tensor ids = expert_ids.contiguous();
+  const at::Tensor ids = expert_ids.cpu().contiguous();
   const int64_t* id = ids.data_ptr<int64_t>();
   std::vector<std::vector<int64_t>> rows_of(experts);
   for (int64_t r = 0; r < ids.numel(); ++r) rows_of[id[r]].push_back(r);
@@ -108,14 +109,14 @@ at::Tensor DispatchedExperts::Run(int64_t layer, const at::Tensor& rows, const a
   }
 
   // 4. Exchange, run the local experts, exchange back, un-permute.
-  const at::Tensor index = at::tensor(send_index, at::kLong);
+  const at::Tensor index = at::tensor(send_index, at::kLong).to(rows.device());
   const at::Tensor received = AllToAll(group_, rows.index_select(0, index), send_splits, recv_splits);
   std::vector<at::Tensor> outputs, where;
   for (int e = 0; e < experts; ++e) {
     if (positions[e].empty()) continue;
     auto it = local_->find({layer, e});
     if (it == local_->end()) throw std::runtime_error("dispatcher sent rows to a rank without the expert");
-    const at::Tensor pos = at::tensor(positions[e], at::kLong);
+    const at::Tensor pos = at::tensor(positions[e], at::kLong).to(rows.device());
     outputs.push_back(it->second.Forward(received.index_select(0, pos)));
     where.push_back(pos);
     rows_processed_ += static_cast<int64_t>(positions[e].size());

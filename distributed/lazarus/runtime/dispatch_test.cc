@@ -1,20 +1,20 @@
 // The dispatcher over real Gloo process groups: 4 forked ranks with expert
 // replicas per an MRO plan train a few steps; every rank's dense parameters
 // and every replica match a single-process reference on the same global
-// batches, and replicas of one expert stay identical.
+// batches, and replicas of one expert stay identical. Built as
+// dispatch_gpu_test (WARDEN_GPU_TEST) the model lives on cuda:0 and Gloo moves
+// CUDA tensors: several ranks on one GPU.
+#include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <torch/torch.h>
 #include <unistd.h>
 
-#include <torch/csrc/distributed/c10d/FileStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
-#include <torch/torch.h>
-
 #include <cstdio>
-
-#include <gtest/gtest.h>
+#include <torch/csrc/distributed/c10d/FileStore.hpp>
 
 #include "distributed/lazarus/allocation.h"
 #include "distributed/lazarus/placement.h"
+#include "distributed/lazarus/runtime/process_group.h"
 #include "distributed/lazarus/runtime/trainer.h"
 #include "distributed/lazarus/runtime/worker_options.h"
 
@@ -30,6 +30,9 @@ TrainConfig Config(int64_t top_k) {
   c.model.top_k = top_k;
   c.global_batch = 8;
   c.learning_rate = 1e-2;
+#ifdef WARDEN_GPU_TEST
+  c.device = at::Device(at::kCUDA, 0);
+#endif
   return c;
 }
 
@@ -53,9 +56,7 @@ int RunRank(const std::string& store_path, int rank, int world, int64_t top_k, c
   const TrainConfig config = Config(top_k);
   const ReplicaPlan plan = MakePlan(config.model, world, 3);
   auto store = c10::make_intrusive<c10d::FileStore>(store_path, world);
-  auto options = c10d::ProcessGroupGloo::Options::create();
-  options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
-  auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world, options);
+  auto group = MakeGlooGroup(store, rank, world, std::chrono::seconds(60));
 
   Trainer distributed(config, &corpus), reference(config, &corpus);
   std::vector<ExpertKey> mine, all;
@@ -78,7 +79,8 @@ int RunRank(const std::string& store_path, int rank, int world, int64_t top_k, c
     }
     if (!at::equal(d.load, r.load)) return 2;
   }
-  const at::Tensor dense_diff = (distributed.DenseParameters() - reference.DenseParameters()).abs();  // see below
+  const at::Tensor dense_diff =
+      (distributed.DenseParameters() - reference.DenseParameters()).abs();  // see below
   if (dense_diff.max().item<double>() > 1e-4) {
     std::fprintf(stderr, "rank %d: dense parameters differ by up to %g (at %ld)\n", rank,
                  dense_diff.max().item<double>(), dense_diff.argmax().item<int64_t>());
@@ -90,9 +92,9 @@ int RunRank(const std::string& store_path, int rank, int world, int64_t top_k, c
     // the bound is 1% of the learning rate rather than float epsilon.
     if ((distributed.PackExpert(k) - reference.PackExpert(k)).abs().max().item<double>() > 1e-4) {
       const at::Tensor diff = (distributed.PackExpert(k) - reference.PackExpert(k)).abs();
-      std::fprintf(stderr, "rank %d: expert %s differs by %g at %ld of %ld (value %g)\n", rank, ExpertName(k).c_str(),
-                   diff.max().item<double>(), diff.argmax().item<int64_t>(), diff.numel(),
-                   reference.PackExpert(k)[diff.argmax().item<int64_t>()].item<double>());
+      std::fprintf(stderr, "rank %d: expert %s differs by %g at %ld of %ld (value %g)\n", rank,
+                   ExpertName(k).c_str(), diff.max().item<double>(), diff.argmax().item<int64_t>(),
+                   diff.numel(), reference.PackExpert(k)[diff.argmax().item<int64_t>()].item<double>());
       return 4;
     }
   }
@@ -102,7 +104,9 @@ int RunRank(const std::string& store_path, int rank, int world, int64_t top_k, c
     for (int64_t e = 0; e < config.model.experts; ++e) {
       int holders = 0;
       for (int j = 0; j < world; ++j) holders += plan[l][e][j] > 0;
-      at::Tensor mineb = plan[l][e][rank] > 0 ? distributed.PackExpert({l, e}) : at::zeros({distributed.ExpertBufferSize()});
+      at::Tensor mineb = plan[l][e][rank] > 0
+                             ? distributed.PackExpert({l, e})
+                             : at::zeros({distributed.ExpertBufferSize()}, at::device(config.device));
       std::vector<at::Tensor> io = {mineb.clone()};
       group->allreduce(io)->wait();
       if (plan[l][e][rank] > 0 && !at::allclose(io[0] / holders, mineb, 1e-6, 1e-7)) return 5;

@@ -12,16 +12,18 @@ at::Tensor Expert::Forward(const at::Tensor& x) const {
   return at::linear(at::gelu(at::linear(x, w1, b1)), w2, b2);
 }
 
-Expert InitExpert(const MoeConfig& config, uint64_t seed, int64_t layer, int64_t expert) {
+Expert InitExpert(const MoeConfig& config, uint64_t seed, int64_t layer, int64_t expert, at::Device device) {
   // Each expert's own stream: the same weights whichever rank creates it.
-  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(
-      tensor::StreamSeed(tensor::StreamSeed(seed, 1000 + static_cast<uint64_t>(layer)), static_cast<uint64_t>(expert)));
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(tensor::StreamSeed(
+      tensor::StreamSeed(seed, 1000 + static_cast<uint64_t>(layer)), static_cast<uint64_t>(expert)));
   const int64_t d = config.width, h = config.expert_hidden;
   Expert e;
-  e.w1 = (at::randn({h, d}, gen) / std::sqrt(static_cast<double>(d))).requires_grad_();
-  e.b1 = at::zeros({h}).requires_grad_();
-  e.w2 = (at::randn({d, h}, gen) / std::sqrt(static_cast<double>(h)) / std::sqrt(2.0 * config.layers)).requires_grad_();
-  e.b2 = at::zeros({d}).requires_grad_();
+  e.w1 = (at::randn({h, d}, gen) / std::sqrt(static_cast<double>(d))).to(device).requires_grad_();
+  e.b1 = at::zeros({h}, at::device(device)).requires_grad_();
+  e.w2 = (at::randn({d, h}, gen) / std::sqrt(static_cast<double>(h)) / std::sqrt(2.0 * config.layers))
+             .to(device)
+             .requires_grad_();
+  e.b2 = at::zeros({d}, at::device(device)).requires_grad_();
   return e;
 }
 
@@ -55,9 +57,11 @@ MoeGptImpl::MoeGptImpl(const MoeConfig& config, uint64_t seed) : config_(config)
     ln2_.push_back(register_module(p + "ln2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d}))));
     // No qkv bias: a key bias shifts every score of a row alike, so its gradient
     // is zero up to rounding, which Adam would blow up to full-size steps.
-    qkv_.push_back(register_module(p + "qkv", torch::nn::Linear(torch::nn::LinearOptions(d, 3 * d).bias(false))));
+    qkv_.push_back(
+        register_module(p + "qkv", torch::nn::Linear(torch::nn::LinearOptions(d, 3 * d).bias(false))));
     proj_.push_back(register_module(p + "proj", torch::nn::Linear(d, d)));
-    gate_.push_back(register_module(p + "gate", torch::nn::Linear(torch::nn::LinearOptions(d, config.experts).bias(false))));
+    gate_.push_back(register_module(
+        p + "gate", torch::nn::Linear(torch::nn::LinearOptions(d, config.experts).bias(false))));
   }
   final_ = register_module("final", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
   torch::NoGradGuard no_grad;
@@ -65,12 +69,14 @@ MoeGptImpl::MoeGptImpl(const MoeConfig& config, uint64_t seed) : config_(config)
   position_->weight.normal_(0, 0.02);
 }
 
-at::Tensor MoeGptImpl::Block(int64_t layer, const at::Tensor& x, ExpertRunner& runner, at::Tensor* expert_load) {
+at::Tensor MoeGptImpl::Block(int64_t layer, const at::Tensor& x, ExpertRunner& runner,
+                             at::Tensor* expert_load) {
   const int64_t b = x.size(0), t = x.size(1), d = x.size(2), heads = config_.heads;
   // Causal self-attention.
   const auto qkv = qkv_[layer](ln1_[layer](x)).view({b, t, 3, heads, d / heads}).permute({2, 0, 3, 1, 4});
-  at::Tensor scores = at::matmul(qkv[0], qkv[1].transpose(-2, -1)) / std::sqrt(static_cast<double>(d / heads));
-  const at::Tensor mask = at::ones({t, t}, at::kBool).triu(1);
+  at::Tensor scores =
+      at::matmul(qkv[0], qkv[1].transpose(-2, -1)) / std::sqrt(static_cast<double>(d / heads));
+  const at::Tensor mask = at::ones({t, t}, x.options().dtype(at::kBool)).triu(1);
   scores = scores.masked_fill(mask, -std::numeric_limits<float>::infinity());
   const at::Tensor attn = at::matmul(scores.softmax(-1), qkv[2]).permute({0, 2, 1, 3}).reshape({b, t, d});
   at::Tensor h = x + proj_[layer](attn);
@@ -81,20 +87,22 @@ at::Tensor MoeGptImpl::Block(int64_t layer, const at::Tensor& x, ExpertRunner& r
   const at::Tensor flat = ln2_[layer](h).reshape({b * t, d});
   at::Tensor logits = gate_[layer](flat);
   if (config_.gate_skew != 0 && config_.experts > 1) {
-    logits = logits + at::linspace(config_.gate_skew, 0, config_.experts);  // a fixed, untrained bias
+    logits = logits + at::linspace(config_.gate_skew, 0, config_.experts,
+                                   logits.options());  // a fixed, untrained bias
   }
   const at::Tensor probs = logits.softmax(-1);
   const auto top = probs.topk(config_.top_k, -1);
   at::Tensor weights = std::get<0>(top);
   if (config_.top_k > 1) weights = weights / weights.sum(-1, true);
   const at::Tensor experts = std::get<1>(top).reshape({-1});  // [N·k], token-major
-  const at::Tensor token_of = at::arange(b * t, at::kLong).repeat_interleave(config_.top_k);
+  const at::Tensor token_of =
+      at::arange(b * t, x.options().dtype(at::kLong)).repeat_interleave(config_.top_k);
   if (expert_load != nullptr) {
     (*expert_load)[layer].add_(at::bincount(experts, {}, config_.experts));
   }
   const at::Tensor out_rows = runner.Run(layer, flat.index_select(0, token_of), experts);
   const at::Tensor combined =
-      at::zeros({b * t, d}).index_add(0, token_of, out_rows * weights.reshape({-1, 1}));
+      at::zeros({b * t, d}, x.options()).index_add(0, token_of, out_rows * weights.reshape({-1, 1}));
   return h + combined.view({b, t, d});
 }
 
@@ -102,7 +110,7 @@ at::Tensor MoeGptImpl::Loss(const at::Tensor& tokens, ExpertRunner& runner, doub
                             at::Tensor* expert_load) {
   const at::Tensor input = tokens.slice(1, 0, -1), target = tokens.slice(1, 1);
   const int64_t t = input.size(1);
-  at::Tensor x = token_(input) + position_(at::arange(t, at::kLong)).unsqueeze(0);
+  at::Tensor x = token_(input) + position_(at::arange(t, input.options())).unsqueeze(0);
   for (int64_t l = 0; l < config_.layers; ++l) x = Block(l, x, runner, expert_load);
   const at::Tensor logits = at::linear(final_(x), token_->weight);  // tied output head
   const at::Tensor summed = at::cross_entropy_loss(logits.reshape({-1, config_.vocab}), target.reshape({-1}),

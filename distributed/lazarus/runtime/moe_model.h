@@ -24,15 +24,15 @@
 namespace warden::lazarus {
 
 struct MoeConfig {
-  int64_t vocab = 256;      // bytes
+  int64_t vocab = 256;  // bytes
   int64_t context = 32;
   int64_t width = 32;
   int64_t heads = 2;
-  int64_t layers = 2;       // every layer is MoE
+  int64_t layers = 2;  // every layer is MoE
   int64_t experts = 8;
   int64_t expert_hidden = 64;
-  int64_t top_k = 1;        // 1 or 2
-  double gate_skew = 0;     // fixed logit bias skew·(1 − e/(E−1)): routing skewed towards low experts
+  int64_t top_k = 1;     // 1 or 2
+  double gate_skew = 0;  // fixed logit bias skew·(1 − e/(E−1)): routing skewed towards low experts
 };
 
 // One expert: y = W2 gelu(W1 x + b1) + b2.
@@ -41,7 +41,10 @@ struct Expert {
   std::vector<at::Tensor> Tensors() const { return {w1, b1, w2, b2}; }
   at::Tensor Forward(const at::Tensor& x) const;
 };
-Expert InitExpert(const MoeConfig& config, uint64_t seed, int64_t layer, int64_t expert);
+// Drawn on the CPU from the expert's own stream (identical on every rank and
+// device), then moved to `device`.
+Expert InitExpert(const MoeConfig& config, uint64_t seed, int64_t layer, int64_t expert,
+                  at::Device device = at::kCPU);
 using ExpertKey = std::pair<int64_t, int64_t>;  // (layer, expert)
 
 // Runs routed rows through experts: rows [A, d] with expert ids [A]; returns [A, d].

@@ -12,10 +12,10 @@ namespace {
 
 constexpr double kBeta1 = 0.9, kBeta2 = 0.999, kEps = 1e-8;
 
-at::Tensor Flat(const std::vector<at::Tensor>& tensors) {
+at::Tensor Flat(const std::vector<at::Tensor>& tensors, at::Device device) {
   std::vector<at::Tensor> flat;
   for (const at::Tensor& t : tensors) flat.push_back(t.detach().reshape({-1}));
-  return flat.empty() ? at::empty({0}) : at::cat(flat);
+  return flat.empty() ? at::empty({0}, at::device(device)) : at::cat(flat);
 }
 
 // Copies consecutive slices of `buffer` into `tensors`; returns the offset after them.
@@ -29,7 +29,7 @@ int64_t Scatter(const at::Tensor& buffer, int64_t offset, std::vector<at::Tensor
 }
 
 at::Tensor GradOrZeros(const at::Tensor& p) {
-  return p.grad().defined() ? p.grad().reshape({-1}) : at::zeros({p.numel()});
+  return p.grad().defined() ? p.grad().reshape({-1}) : at::zeros({p.numel()}, p.options());
 }
 
 }  // namespace
@@ -37,7 +37,9 @@ at::Tensor GradOrZeros(const at::Tensor& p) {
 std::string ExpertName(const ExpertKey& key) { return absl::StrCat("L", key.first, ".E", key.second); }
 
 Trainer::Trainer(const TrainConfig& config, const ByteCorpus* corpus)
-    : config_(config), corpus_(corpus), model_(config.model, config.seed) {}
+    : config_(config), corpus_(corpus), model_(config.model, config.seed) {
+  model_->to(config.device);
+}
 
 void Trainer::RetainExperts(const std::vector<ExpertKey>& keep) {
   std::map<ExpertKey, Expert> kept;
@@ -49,7 +51,8 @@ void Trainer::RetainExperts(const std::vector<ExpertKey>& keep) {
 }
 
 void Trainer::InitExperts(const std::vector<ExpertKey>& keys) {
-  for (const ExpertKey& k : keys) experts_[k] = InitExpert(config_.model, config_.seed, k.first, k.second);
+  for (const ExpertKey& k : keys)
+    experts_[k] = InitExpert(config_.model, config_.seed, k.first, k.second, config_.device);
 }
 
 std::vector<at::Tensor> Trainer::DenseParams() const { return model_->parameters(); }
@@ -67,15 +70,18 @@ void Trainer::AdamUpdate(at::Tensor& param, const at::Tensor& grad, Moments& s) 
   const double t = static_cast<double>(updates_);
   s.m.mul_(kBeta1).add_(grad, 1 - kBeta1);
   s.v.mul_(kBeta2).addcmul_(grad, grad, 1 - kBeta2);
-  const double step_size = config_.learning_rate * std::sqrt(1 - std::pow(kBeta2, t)) / (1 - std::pow(kBeta1, t));
+  const double step_size =
+      config_.learning_rate * std::sqrt(1 - std::pow(kBeta2, t)) / (1 - std::pow(kBeta1, t));
   param.addcdiv_(s.m, s.v.sqrt().add_(kEps), -step_size);
 }
 
-StepOutcome Trainer::Step(int64_t step, const c10::intrusive_ptr<c10d::ProcessGroup>& group, int rank, int world,
-                          const ReplicaPlan& plan, bool flag) {
+StepOutcome Trainer::Step(int64_t step, const c10::intrusive_ptr<c10d::ProcessGroup>& group, int rank,
+                          int world, const ReplicaPlan& plan, bool flag) {
   const MoeConfig& mc = config_.model;
   const auto [begin, end] = ShardOf(config_.global_batch, rank, world);
-  const at::Tensor tokens = corpus_->Rows(step * config_.global_batch + begin, end - begin, mc.context);
+  const at::Device device = config_.device;
+  const at::Tensor tokens =
+      corpus_->Rows(step * config_.global_batch + begin, end - begin, mc.context).to(device);
   const double denominator = static_cast<double>(config_.global_batch * mc.context);
 
   std::vector<at::Tensor> dense = DenseParams();
@@ -83,7 +89,7 @@ StepOutcome Trainer::Step(int64_t step, const c10::intrusive_ptr<c10d::ProcessGr
   for (auto& [key, e] : experts_) {
     for (at::Tensor t : e.Tensors()) t.mutable_grad() = at::Tensor();
   }
-  at::Tensor load = at::zeros({mc.layers, mc.experts}, at::kLong);
+  at::Tensor load = at::zeros({mc.layers, mc.experts}, at::device(device).dtype(at::kLong));
   StepOutcome out;
   at::Tensor loss;
   if (group) {
@@ -105,14 +111,14 @@ StepOutcome Trainer::Step(int64_t step, const c10::intrusive_ptr<c10d::ProcessGr
     for (int64_t e = 0; e < mc.experts; ++e) {
       auto it = experts_.find({l, e});
       if (it == experts_.end()) {
-        parts.push_back(at::zeros({per_expert}));
+        parts.push_back(at::zeros({per_expert}, at::device(device)));
       } else {
         for (const at::Tensor& t : it->second.Tensors()) parts.push_back(GradOrZeros(t));
       }
     }
   }
-  parts.push_back(at::full({1}, loss.item<double>(), at::kFloat));
-  parts.push_back(at::full({1}, flag ? 1.0f : 0.0f));
+  parts.push_back(loss.detach().reshape({1}).to(at::kFloat));  // no host sync
+  parts.push_back(at::full({1}, flag ? 1.0f : 0.0f, at::device(device)));
   parts.push_back(load.reshape({-1}).to(at::kFloat));
   at::Tensor buffer = at::cat(parts);
   if (group) {
@@ -149,9 +155,10 @@ StepOutcome Trainer::Step(int64_t step, const c10::intrusive_ptr<c10d::ProcessGr
       }
     }
   }
-  out.loss = buffer[offset].item<double>();
-  out.any_flag = buffer[offset + 1].item<double>() > 0.5;
-  out.load = buffer.slice(0, offset + 2).round().to(at::kLong).view({mc.layers, mc.experts});
+  const at::Tensor tail = buffer.slice(0, offset).cpu();  // one copy back
+  out.loss = tail[0].item<double>();
+  out.any_flag = tail[1].item<double>() > 0.5;
+  out.load = tail.slice(0, 2).round().to(at::kLong).view({mc.layers, mc.experts});
   return out;
 }
 
@@ -167,8 +174,8 @@ at::Tensor Trainer::PackDense() const {
   }
   parts.insert(parts.end(), ms.begin(), ms.end());
   parts.insert(parts.end(), vs.begin(), vs.end());
-  parts.push_back(at::full({1}, static_cast<float>(updates_)));
-  return Flat(parts);
+  parts.push_back(at::full({1}, static_cast<float>(updates_), at::device(config_.device)));
+  return Flat(parts, config_.device);
 }
 
 absl::Status Trainer::UnpackDense(const at::Tensor& buffer) {
@@ -182,7 +189,8 @@ absl::Status Trainer::UnpackDense(const at::Tensor& buffer) {
   int64_t need = 1;
   for (const at::Tensor& p : params) need += 3 * p.numel();
   if (buffer.numel() != need) {
-    return absl::InvalidArgumentError(absl::StrCat("dense state has ", buffer.numel(), " values, want ", need));
+    return absl::InvalidArgumentError(
+        absl::StrCat("dense state has ", buffer.numel(), " values, want ", need));
   }
   int64_t offset = Scatter(buffer, 0, params);
   offset = Scatter(buffer, offset, ms);
@@ -206,11 +214,13 @@ at::Tensor Trainer::PackExpert(const ExpertKey& key) const {
     vs.push_back(s.v);
   }
   parts.insert(parts.end(), vs.begin(), vs.end());
-  return Flat(parts);
+  return Flat(parts, config_.device);
 }
 
 void Trainer::UnpackExpert(const ExpertKey& key, const at::Tensor& buffer) {
-  if (!experts_.count(key)) experts_[key] = InitExpert(config_.model, config_.seed, key.first, key.second);
+  if (!experts_.count(key)) {
+    experts_[key] = InitExpert(config_.model, config_.seed, key.first, key.second, config_.device);
+  }
   std::vector<at::Tensor> tensors = experts_.at(key).Tensors(), ms, vs;
   for (size_t i = 0; i < tensors.size(); ++i) {
     Moments& s = MomentsOf(absl::StrCat(ExpertName(key), ".", i), tensors[i]);
@@ -241,13 +251,16 @@ bool Trainer::RestoreSnapshot() {
 
 tensor::Checkpoint Trainer::ToCheckpoint(const std::map<ExpertKey, at::Tensor>& all_expert_buffers) const {
   tensor::Checkpoint c;
-  c.tensors.push_back({"dense", PackDense()});
-  for (const auto& [key, buffer] : all_expert_buffers) c.tensors.push_back({"expert." + ExpertName(key), buffer});
+  c.tensors.push_back({"dense", PackDense().cpu()});
+  for (const auto& [key, buffer] : all_expert_buffers) {
+    c.tensors.push_back({"expert." + ExpertName(key), buffer.cpu()});
+  }
   c.metadata["updates"] = updates_;
   return c;
 }
 
-absl::Status Trainer::FromCheckpoint(const tensor::Checkpoint& checkpoint, const std::vector<ExpertKey>& keys) {
+absl::Status Trainer::FromCheckpoint(const tensor::Checkpoint& checkpoint,
+                                     const std::vector<ExpertKey>& keys) {
   const std::map<std::string, at::Tensor> tensors(checkpoint.tensors.begin(), checkpoint.tensors.end());
   auto dense = tensors.find("dense");
   if (dense == tensors.end()) return absl::InvalidArgumentError("checkpoint has no dense state");
@@ -264,6 +277,6 @@ absl::Status Trainer::FromCheckpoint(const tensor::Checkpoint& checkpoint, const
   return absl::OkStatus();
 }
 
-at::Tensor Trainer::DenseParameters() const { return Flat(DenseParams()); }
+at::Tensor Trainer::DenseParameters() const { return Flat(DenseParams(), config_.device); }
 
 }  // namespace warden::lazarus

@@ -11,10 +11,9 @@
 #ifndef WARDEN_DISTRIBUTED_LAZARUS_RUNTIME_TRAINER_H_
 #define WARDEN_DISTRIBUTED_LAZARUS_RUNTIME_TRAINER_H_
 
-#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
-
 #include <map>
 #include <string>
+#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -28,16 +27,19 @@ struct TrainConfig {
   int64_t global_batch = 16;  // sequences per step over all ranks
   double learning_rate = 3e-3;
   uint64_t seed = 0;
+  // Where the model, the experts and their Adam state live (cuda:<local rank>
+  // with NCCL); batches move there, checkpoints come back to the CPU.
+  at::Device device = at::kCPU;
 };
 
 // replicas[layer][e][j]: replicas of expert e on rank j.
 using ReplicaPlan = std::vector<std::vector<std::vector<int>>>;
 
 struct StepOutcome {
-  double loss = 0;          // global mean next-token loss
-  bool any_flag = false;    // some rank raised `flag`
-  at::Tensor load;          // [layers, experts]: routed tokens, all ranks
-  int64_t rows_sent = 0;    // rows this rank sent to other ranks
+  double loss = 0;        // global mean next-token loss
+  bool any_flag = false;  // some rank raised `flag`
+  at::Tensor load;        // [layers, experts]: routed tokens, all ranks
+  int64_t rows_sent = 0;  // rows this rank sent to other ranks
 };
 
 class Trainer {
@@ -58,9 +60,9 @@ class Trainer {
   int64_t updates() const { return updates_; }  // Adam steps taken
 
   // Flat buffers for migration and broadcast.
-  at::Tensor PackDense() const;                        // params, Adam m, v, updates
+  at::Tensor PackDense() const;  // params, Adam m, v, updates
   absl::Status UnpackDense(const at::Tensor& buffer);
-  int64_t ExpertBufferSize() const;                    // params + m + v of one expert
+  int64_t ExpertBufferSize() const;  // params + m + v of one expert
   at::Tensor PackExpert(const ExpertKey& key) const;
   void UnpackExpert(const ExpertKey& key, const at::Tensor& buffer);
 

@@ -8,11 +8,13 @@
 // controller's next generation. No checkpoint is read unless the controller
 // says every replica of some expert was lost.
 //
-// Collectives run over Gloo, or over NCCL (--backend=nccl, --config=cuda builds:
-// runtime/nccl_group.h).
+// Collectives run over Gloo, or over c10d's NCCL (--backend=nccl, a CUDA
+// LibTorch: runtime/process_group.h). With --device=cuda (implied by NCCL) the
+// model and experts live on cuda:<id mod visible GPUs>.
 //
 //   lazarus_worker --port=P --id=I --steps=S [model flags] [--backend=gloo|nccl]
-//                  [--checkpoint=PATH --checkpoint_every=K]
+//                  [--device=cpu|cuda] [--checkpoint=PATH --checkpoint_every=K]
+#include <c10/core/impl/DeviceGuardImplInterface.h>
 #include <signal.h>
 #include <torch/torch.h>
 #include <unistd.h>
@@ -22,17 +24,14 @@
 #include <cstdio>
 #include <thread>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "components/tensor/checkpoint.h"
 #include "components/tensor/text_datasets.h"
+#include "distributed/lazarus/runtime/process_group.h"
 #include "distributed/lazarus/runtime/protocol.h"
-#ifdef WARDEN_WITH_CUDA
-#include "distributed/lazarus/runtime/nccl_group.h"
-#endif
 #include "distributed/lazarus/runtime/worker_options.h"
 
 namespace warden::lazarus {
@@ -129,6 +128,7 @@ class Worker {
         // A collective failed: some peer is gone. Report the last applied step
         // (and why, for the controller's timeline), then wait.
         const std::string what = e.what();
+        if (options_.backend == "nccl") AbortGroup(group_);
         group_.reset();
         Set(*store_, p::FailureReasonKey(gen_, options_.id), what.substr(0, what.find('\n')));
         Set(*store_, p::FailedKey(gen_, options_.id), absl::StrCat(applied_));
@@ -178,11 +178,11 @@ class Worker {
       const p::Transfer& t = config.transfers[i];
       const ExpertKey key{t.layer, t.expert};
       if (t.from_rank == rank_) {
-        std::vector<at::Tensor> out = {trainer_.PackExpert(key)};
+        std::vector<at::Tensor> out = {trainer_.PackExpert(key).to(PointToPointDevice())};
         pending.push_back(group_->send(out, t.to_rank, static_cast<int>(i)));
         outgoing_.push_back(out[0]);
       } else if (t.to_rank == rank_) {
-        incoming.push_back({key, at::empty({trainer_.ExpertBufferSize()})});
+        incoming.push_back({key, at::empty({trainer_.ExpertBufferSize()}, at::device(PointToPointDevice()))});
         std::vector<at::Tensor> in = {incoming.back().second};
         pending.push_back(group_->recv(in, t.from_rank, static_cast<int>(i)));
       }
@@ -201,25 +201,20 @@ class Worker {
   absl::StatusOr<c10::intrusive_ptr<c10d::ProcessGroup>> MakeGroup(
       const c10::intrusive_ptr<c10d::Store>& store) {
     const std::chrono::milliseconds timeout(options_.collective_timeout_ms);
-    if (options_.backend == "nccl") {
-#ifdef WARDEN_WITH_CUDA
-      return CreateNcclGroup(store, rank_, world_, timeout);
-#else
-      return absl::FailedPreconditionError("--backend=nccl needs a build with --config=cuda");
-#endif
-    }
-    auto options = c10d::ProcessGroupGloo::Options::create();
-    options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
-    options->timeout = timeout;
-    return c10::intrusive_ptr<c10d::ProcessGroup>(
-        c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank_, world_, options));
+    if (options_.backend == "nccl") return MakeNcclGroup(store, rank_, world_, timeout);
+    return MakeGlooGroup(store, rank_, world_, timeout);
+  }
+
+  // Gloo's send/recv take host memory only; NCCL's take the device's.
+  at::Device PointToPointDevice() const {
+    return options_.backend == "nccl" ? options_.train.device : at::Device(at::kCPU);
   }
 
   // Full state of every expert on rank 0 (owner = lowest rank holding it), written atomically.
   void WriteCheckpoint(const p::Generation& config) {
     const int64_t size = trainer_.ExpertBufferSize();
     const MoeConfig& mc = options_.train.model;
-    at::Tensor all = at::zeros({mc.layers * mc.experts * size});
+    at::Tensor all = at::zeros({mc.layers * mc.experts * size}, at::device(options_.train.device));
     for (int64_t l = 0; l < mc.layers; ++l) {
       for (int64_t e = 0; e < mc.experts; ++e) {
         int owner = -1;
@@ -307,6 +302,19 @@ int main(int argc, char** argv) {
   if (!options.ok()) {
     std::fprintf(stderr, "lazarus_worker: %s\n", std::string(options.status().message()).c_str());
     return 2;
+  }
+  if (options->device == "cuda") {
+    // This worker's GPU: its id modulo the visible devices (one process per GPU
+    // on a node, as NCCL wants).
+    const int64_t gpus = static_cast<int64_t>(torch::cuda::device_count());
+    if (gpus == 0) {
+      std::fprintf(stderr, "lazarus_worker: --device=cuda but no CUDA device is visible to this LibTorch\n");
+      return 2;
+    }
+    options->train.device = at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(options->id % gpus));
+    // The current device (NCCL's communicator binds to it), through the device
+    // registry so that a CPU LibTorch links too.
+    c10::impl::getDeviceGuardImpl(at::kCUDA)->setDevice(options->train.device);
   }
   at::set_num_threads(1);  // many workers share few cores
   absl::StatusOr<ByteCorpus> corpus = LoadSotuCorpus();

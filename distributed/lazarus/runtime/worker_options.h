@@ -20,9 +20,10 @@ struct WorkerOptions {
   std::string checkpoint;        // path of the shared checkpoint
   int64_t checkpoint_every = 0;  // steps; 0 = never
   int64_t collective_timeout_ms = 5000;
-  std::string final_state;       // rank 0 writes dense + its experts here at the end
+  std::string final_state;          // rank 0 writes dense + its experts here at the end
   std::vector<int64_t> skip_steps;  // steps whose batch is dropped (a failure-free reference run)
-  std::string backend = "gloo";     // "gloo", or "nccl" in a --config=cuda build on a GPU machine
+  std::string backend = "gloo";     // "gloo", or "nccl" with a CUDA LibTorch (NcclCompiledIn())
+  std::string device = "cpu";       // "cpu" or "cuda" (cuda:<id mod GPUs>); nccl implies cuda
 };
 
 std::vector<std::string> WorkerArgs(const WorkerOptions& options);

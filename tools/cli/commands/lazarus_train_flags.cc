@@ -3,6 +3,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "distributed/lazarus/runtime/process_group.h"
 
 namespace warden::lazarus {
 
@@ -32,6 +33,9 @@ void TrainFlags::Define(cli::FlagSet& f) {
         "re-plan replicas from observed loads every this many steps (0: never)");
   f.String("backend", &backend,
            "collectives: gloo (CPU), or nccl (a --config=cuda build with a GPU per worker)");
+  f.String("device", &device,
+           "where each worker's model and experts live: cpu, or cuda (cuda:<worker id mod GPUs>; "
+           "implied by --backend=nccl)");
   f.String("checkpoint", &checkpoint, "checkpoint path (the fallback when an expert loses every replica)");
   f.Int("checkpoint_every", &checkpoint_every, "steps between checkpoints (0: none)");
   f.Int("collective_timeout_ms", &collective_timeout_ms, "Gloo collective timeout");
@@ -103,10 +107,17 @@ absl::StatusOr<ControllerOptions> TrainFlags::ToOptions(const std::string& worke
   w.train.seed = static_cast<uint64_t>(seed);
   if (backend != "gloo" && backend != "nccl")
     return absl::InvalidArgumentError("--backend must be gloo or nccl");
-#ifndef WARDEN_WITH_CUDA
-  if (backend == "nccl") return absl::InvalidArgumentError("--backend=nccl needs a build with --config=cuda");
-#endif
+  if (backend == "nccl" && !NcclCompiledIn()) {
+    return absl::InvalidArgumentError(
+        "--backend=nccl needs a LibTorch with NCCL (--config=cuda on a machine whose PyTorch has CUDA); "
+        "this build's LibTorch has none");
+  }
+  if (device != "cpu" && device != "cuda") return absl::InvalidArgumentError("--device must be cpu or cuda");
+  if (backend == "nccl" && device == "cpu") {
+    return absl::InvalidArgumentError("--backend=nccl keeps tensors on the GPU: drop --device=cpu");
+  }
   w.backend = backend;
+  w.device = backend == "nccl" ? "cuda" : device;
   w.checkpoint = checkpoint;
   w.checkpoint_every = checkpoint_every;
   w.collective_timeout_ms = collective_timeout_ms;

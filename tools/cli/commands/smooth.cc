@@ -15,8 +15,8 @@
 #include "absl/strings/str_format.h"
 #include "components/plot/svg_plot.h"
 #include "components/smoothing/certify_run.h"
-#include "components/smoothing/default_model.h"
 #include "components/smoothing/mnist_cnn.h"
+#include "components/smoothing/model_file.h"
 #include "components/smoothing/stats_core.h"
 #include "components/smoothing/train.h"
 #include "components/tensor/atomic_file.h"
@@ -28,26 +28,6 @@ namespace warden::smoothing {
 namespace {
 
 using cli::ShowProgress;
-
-// The model named by --model, or the embedded MNIST σ = 0.25 model.
-absl::StatusOr<MnistCnn> LoadModel(const std::string& path, c10::Device device, nlohmann::json* metadata) {
-  MnistCnn model;
-  if (path.empty()) {
-    absl::StatusOr<tensor::SafetensorsFile> file =
-        tensor::SafetensorsFile::FromBytes(std::string(embedded::DefaultMnistModel()));
-    if (!file.ok()) return file.status();
-    if (absl::Status s = LoadMnistCnnFromFile(*file, model, metadata); !s.ok()) return s;
-  } else if (absl::Status s = LoadMnistCnn(path, model, metadata); !s.ok()) {
-    return s;
-  }
-  model->to(device);
-  model->eval();
-  return model;
-}
-
-std::unique_ptr<BaseClassifier> AsClassifier(MnistCnn model, c10::Device device) {
-  return WrapForward([model](const at::Tensor& x) mutable { return model->forward(x); }, 10, device);
-}
 
 class TrainCommand : public cli::Command {
  public:
@@ -123,7 +103,14 @@ class CertifyCommand : public cli::Command {
   }
   void DefineFlags(cli::FlagSet& flags) override {
     flags.String("dataset", &config_.dataset, "mnist or fashion-mnist");
-    flags.String("model", &model_, "model file (default: the embedded MNIST sigma=0.25 model)");
+    flags.String("model", &model_,
+                 "base classifier: the project's CNN (.safetensors, from `smooth train`) or a TorchScript "
+                 "module (torch.jit.save) mapping raw pixels in [0, 1] to logits; told apart by content "
+                 "(default: the embedded MNIST sigma=0.25 model)");
+    flags.Int("classes", &classes_, "output classes of a TorchScript model");
+    flags.String("precision", &precision_,
+                 "forward precision: fp32, bf16 (autocast; predictions may differ from fp32 on a few noisy "
+                 "samples) or tf32 (CUDA matmul/conv)");
     flags.Double("sigma", &config_.smoothing.sigma, "noise level");
     flags.Int("n0", &config_.smoothing.n0, "selection samples");
     flags.Int("n", &config_.smoothing.n, "estimation samples");
@@ -145,15 +132,18 @@ class CertifyCommand : public cli::Command {
     config_.smoothing.seed = static_cast<uint64_t>(seed_);
     absl::StatusOr<c10::Device> device = tensor::ParseDevice(device_);
     if (!device.ok()) return device.status();
-    nlohmann::json metadata;
-    absl::StatusOr<MnistCnn> model = LoadModel(model_, *device, &metadata);
+    absl::StatusOr<Precision> precision = ParsePrecision(precision_);
+    if (!precision.ok()) return precision.status();
+    config_.smoothing.precision = *precision;
+    absl::StatusOr<LoadedClassifier> model = LoadClassifierFile(model_, classes_, *device);
     if (!model.ok()) return model.status();
+    const nlohmann::json& metadata = model->metadata;
     if (metadata.contains("sigma") && metadata["sigma"].is_number() &&
         metadata["sigma"].get<double>() != config_.smoothing.sigma) {
       std::fprintf(stderr, "note: the model was trained at sigma=%g, certifying at sigma=%g\n",
                    metadata["sigma"].get<double>(), config_.smoothing.sigma);
     }
-    std::unique_ptr<BaseClassifier> classifier = AsClassifier(*model, *device);
+    std::unique_ptr<BaseClassifier> classifier = std::move(model->classifier);
     int64_t correct = 0;
     absl::StatusOr<std::vector<CertifyRow>> rows =
         RunCertification(*classifier, config_, [&](int64_t done, int64_t total, const CertifyRow& row) {
@@ -177,6 +167,8 @@ class CertifyCommand : public cli::Command {
  private:
   CertifyRunConfig config_;
   std::string model_;
+  int64_t classes_ = 10;
+  std::string precision_ = "fp32";
   std::string device_ = "cpu";
   std::string out_ = "certify";
   int64_t seed_ = 0;
@@ -227,10 +219,10 @@ void RegisterSmoothCommands(cli::CommandRegistry& registry) {
 }
 
 absl::Status RunSmoothingDemo(std::ostream& out) {
-  nlohmann::json metadata;
-  absl::StatusOr<MnistCnn> model = LoadModel("", c10::Device(c10::kCPU), &metadata);
+  absl::StatusOr<LoadedClassifier> model = LoadClassifierFile("", 10, c10::Device(c10::kCPU));
   if (!model.ok()) return model.status();
-  std::unique_ptr<BaseClassifier> classifier = AsClassifier(*model, c10::Device(c10::kCPU));
+  const nlohmann::json& metadata = model->metadata;
+  std::unique_ptr<BaseClassifier> classifier = std::move(model->classifier);
   CertifyRunConfig config;
   config.limit = 25;
   config.skip = 400;
