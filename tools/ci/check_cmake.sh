@@ -26,17 +26,18 @@ python3 tools/cmake/bazel_to_cmake.py --out "$work/src" || fail "generating CMak
 cmake -S "$work/src" -B "$work/build" -G Ninja -DWARDEN_SRC="$root" >"$work/configure.log" 2>&1 \
   || { tail -30 "$work/configure.log"; fail "cmake configure"; }
 
-tests=(components_tensor__seed_test components_tensor__safetensors_test components_tensor__idx_test
-       components_tensor__tensor_torch_test components_smoothing__stats_core_test
-       components_smoothing__certify_core_test components_smoothing__smoothing_torch_test)
+# The CI subset as Bazel labels; each CMake target is named like the label
+# (bazel_to_cmake.py's target_name: //pkg/sub:name -> pkg_sub__name).
+tests=(//components/tensor:seed_test //components/tensor:safetensors_test //components/tensor:idx_test
+       //components/tensor:tensor_torch_test //components/smoothing:stats_core_test
+       //components/smoothing:certify_core_test //components/smoothing:smoothing_torch_test)
+targets=$(printf '%s\n' "${tests[@]}" | sed -e 's|^//||' -e 's|/|_|g' -e 's|:|__|')
 jobs=$(nproc)
-cmake --build "$work/build" -j "$jobs" --target "${tests[@]}" tools__warden_smooth >"$work/build.log" 2>&1 \
+cmake --build "$work/build" -j "$jobs" --target $targets tools__warden_smooth >"$work/build.log" 2>&1 \
   || { grep -E "error|FAILED" -A3 "$work/build.log" | head -40; fail "cmake build"; }
 built=$(date +%s)
 
-regex=$(printf '%s|' //components/tensor:seed_test //components/tensor:safetensors_test \
-  //components/tensor:idx_test //components/tensor:tensor_torch_test //components/smoothing:stats_core_test \
-  //components/smoothing:certify_core_test //components/smoothing:smoothing_torch_test)
+regex=$(printf '%s|' "${tests[@]}")
 (cd "$work/build" && ctest --output-on-failure -R "^(${regex%|})\$" -LE gpu) >"$work/ctest.log" 2>&1 \
   || { tail -40 "$work/ctest.log"; fail "ctest"; }
 grep -E "tests passed|tests failed" "$work/ctest.log"

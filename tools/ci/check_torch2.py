@@ -109,7 +109,7 @@ def torch_version(include):
 
 
 def compile_actions():
-    """The --config=cuda CppCompile actions that see LibTorch: (source, flags) pairs."""
+    """The --config=cuda CppCompile actions that see LibTorch: source -> (include flags, defines)."""
     out = subprocess.run(
         ["bazel", "aquery", "--config=cuda", "--noshow_progress", "--output=jsonproto",
          'mnemonic("CppCompile", //...)'],
@@ -123,29 +123,20 @@ def compile_actions():
         if not any("external/libtorch" in a for a in args):
             continue
         source = args[args.index("-c") + 1]
-        flags, i = [], 1
+        includes, defines, i = [], [], 1
         while i < len(args):
             a = args[i]
             if a in ("-iquote", "-isystem", "-I"):
                 path = args[i + 1]
                 if "external/libtorch" not in path:
-                    flags += [a, path]
+                    includes += [a, path]
                 i += 2
                 continue
             if a.startswith("-D") and not a.startswith(("-D_FORTIFY_SOURCE", "-D__DATE__", "-D__TIME")):
-                flags.append(a)
+                defines.append(a)
             i += 1
-        result[source] = flags
+        result[source] = (includes, defines)
     return result
-
-
-def include_flags(flags):
-    """The include-path flags of an action (its defines are in the shared set)."""
-    out = []
-    for i, f in enumerate(flags):
-        if f in ("-iquote", "-isystem", "-I"):
-            out += [f, flags[i + 1]]
-    return out
 
 
 def run(cmd, cwd):
@@ -196,8 +187,7 @@ def main():
             return 1
 
         # One set of defines for every TU (a PCH must see the same macros as its TUs).
-        defines = sorted({f for flags in actions.values() for f in flags if f.startswith("-D")}
-                         | set(EXTRA_DEFINES))
+        defines = sorted({d for _, ds in actions.values() for d in ds} | set(EXTRA_DEFINES))
         cuda_include = "/usr/local/cuda/include"
         common = ["-std=c++17", "-fsyntax-only", "-w", "-Wno-everything", "-ferror-limit=5",
                   "-isystem", include, "-isystem", os.path.join(include, "torch", "csrc", "api", "include")]
@@ -232,8 +222,8 @@ def main():
         failures = []
         slowest = []
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            futures = {pool.submit(run, [args.compiler] + with_pch + include_flags(flags) + [source], execroot): source
-                       for source, flags in sorted(actions.items())}
+            futures = {pool.submit(run, [args.compiler] + with_pch + includes + [source], execroot): source
+                       for source, (includes, _) in sorted(actions.items())}
             for future in concurrent.futures.as_completed(futures):
                 source = futures[future]
                 code, log, secs = future.result()

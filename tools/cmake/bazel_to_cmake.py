@@ -378,7 +378,7 @@ TIMEOUTS = {"small": 60, "medium": 300, "large": 900, "enormous": 3600}
 
 
 def cmake_quote(text):
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "$") + '"'
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def copy_runfiles_library(out_dir):
