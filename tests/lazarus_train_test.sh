@@ -80,6 +80,7 @@ fi
 "$WARDEN" lazarus train --ranks=2 --experts=8 --slots=1 >/dev/null 2>&1; [[ $? == 2 ]] || fail "bad flags not exit 2"
 out=$("$WARDEN" lazarus train --backend=nccl --ranks=2 2>&1); [[ $? == 2 && "$out" == *"--config=cuda"* ]] || fail "nccl on a CPU build: $out"
 out=$("$WARDEN" lazarus train --device=tpu --ranks=2 2>&1); [[ $? == 2 && "$out" == *"--device must be cpu or cuda"* ]] || fail "bad device: $out"
+out=$("$WARDEN" lazarus train --device=cuda --ranks=2 2>&1); [[ $? == 2 && "$out" == *"sees no CUDA device"* ]] || fail "cuda without a GPU: $out"
 
 echo "$failures failures"
 [[ $failures == 0 ]]

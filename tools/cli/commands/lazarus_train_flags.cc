@@ -1,5 +1,7 @@
 #include "tools/cli/commands/lazarus_train_flags.h"
 
+#include <torch/cuda.h>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -35,7 +37,7 @@ void TrainFlags::Define(cli::FlagSet& f) {
            "collectives: gloo (CPU), or nccl (a --config=cuda build with a GPU per worker)");
   f.String("device", &device,
            "where each worker's model and experts live: cpu, or cuda (cuda:<worker id mod GPUs>; "
-           "implied by --backend=nccl)");
+           "the default with --backend=nccl; otherwise cpu)");
   f.String("checkpoint", &checkpoint, "checkpoint path (the fallback when an expert loses every replica)");
   f.Int("checkpoint_every", &checkpoint_every, "steps between checkpoints (0: none)");
   f.Int("collective_timeout_ms", &collective_timeout_ms, "Gloo collective timeout");
@@ -71,6 +73,7 @@ std::vector<std::string> TrainFlags::ToArgs() const {
           absl::StrCat("--gate_skew=", gate_skew),
           absl::StrCat("--rebalance_every=", rebalance_every),
           absl::StrCat("--backend=", backend),
+          absl::StrCat("--device=", device),
           absl::StrCat("--checkpoint=", checkpoint),
           absl::StrCat("--checkpoint_every=", checkpoint_every),
           absl::StrCat("--collective_timeout_ms=", collective_timeout_ms),
@@ -112,12 +115,18 @@ absl::StatusOr<ControllerOptions> TrainFlags::ToOptions(const std::string& worke
         "--backend=nccl needs a LibTorch with NCCL (--config=cuda on a machine whose PyTorch has CUDA); "
         "this build's LibTorch has none");
   }
-  if (device != "cpu" && device != "cuda") return absl::InvalidArgumentError("--device must be cpu or cuda");
-  if (backend == "nccl" && device == "cpu") {
+  const std::string where = device.empty() ? (backend == "nccl" ? "cuda" : "cpu") : device;
+  if (where != "cpu" && where != "cuda") return absl::InvalidArgumentError("--device must be cpu or cuda");
+  if (where == "cuda" && torch::cuda::device_count() == 0) {
+    // Checked here: workers that die before registering would leave the controller waiting.
+    return absl::InvalidArgumentError(
+        "--device=cuda (or --backend=nccl) but this LibTorch sees no CUDA device");
+  }
+  if (backend == "nccl" && where == "cpu") {
     return absl::InvalidArgumentError("--backend=nccl keeps tensors on the GPU: drop --device=cpu");
   }
   w.backend = backend;
-  w.device = backend == "nccl" ? "cuda" : device;
+  w.device = where;
   w.checkpoint = checkpoint;
   w.checkpoint_every = checkpoint_every;
   w.collective_timeout_ms = collective_timeout_ms;

@@ -22,7 +22,7 @@ struct TrainFlags {
   double lr = 3e-3, gate_skew = 0;
   int64_t rebalance_every = 0;
   std::string backend = "gloo";
-  std::string device = "cpu";
+  std::string device;  // empty: cuda with --backend=nccl, else cpu
   std::string checkpoint;
   int64_t checkpoint_every = 0;
   int64_t collective_timeout_ms = 5000, print_every = 10;
