@@ -54,6 +54,25 @@ printf 'PK\x03\x04 not really a zip' > "$dir/fake.safetensors"
 expect_error "fake TorchScript" "not a loadable TorchScript module" certify --model="$dir/fake.safetensors" --out="$dir/x"
 expect_error "bad precision" "precision must be" certify --precision=fp8 --out="$dir/x"
 
+# Sequential modes: a fixed-n run's trace replays to exactly what --adaptive and
+# --radius write live (same draws); bad combinations are flag errors.
+seq=(--n=2000 --first=500 --limit=3 --skip=900 --batch=500 --notime --seed=1)
+"$WARDEN" smooth certify "${seq[@]}" --trace --out="$dir/f" >"$dir/f.out" 2>&1 || fail "certify --trace: $(tail -2 "$dir/f.out")"
+[[ $(head -2 "$dir/f.trace.tsv" | tail -1) == $'idx\tlabel\ttop\tk@500\tk@1000\tk@2000' ]] || fail "trace columns"
+for mode in --adaptive --radius=0.5; do
+  live=$("$WARDEN" smooth certify "${seq[@]}" "$mode" --out="$dir/live" 2>/dev/null) || fail "certify $mode"
+  grep -q "forward passes per input" <<<"$live" || fail "certify $mode prints no forward passes: $live"
+  [[ $(head -1 "$dir/live.tsv") == $'idx\tlabel\tpredict\tradius\tcorrect\tsamples\ttime' ]] || fail "$mode header"
+  "$WARDEN" smooth replay "$dir/f.trace.tsv" "$mode" --out="$dir/replay" >/dev/null 2>&1 || fail "replay $mode"
+  cmp -s "$dir/live.tsv" "$dir/replay.tsv" || fail "replay $mode differs from the live run"
+done
+expect_error "radius and adaptive" "exclude each other" certify --radius=0.5 --adaptive --out="$dir/x"
+expect_error "negative radius" "radius must be >= 0" certify --radius=-0.5 --out="$dir/x"
+expect_error "first beyond n" "first" certify --adaptive --n=100 --first=1000 --out="$dir/x"
+expect_error "trace with adaptive" "fixed-n" certify --adaptive --trace --out="$dir/x"
+expect_error "replay without a mode" "one of --radius and --adaptive" replay "$dir/f.trace.tsv"
+expect_error "replay a certify TSV" "not a certify trace" replay "$dir/a.tsv" --adaptive --out="$dir/x"
+
 # A user's TorchScript classifier (any architecture; here mean(x) > 0.5 with 2 classes).
 "$WARDEN" smooth certify --model=components/smoothing/testdata/mean_threshold.pt --classes=2 --limit=2 \
   --n=200 --notime --out="$dir/ts" >"$dir/ts.out" 2>&1 || fail "certify a TorchScript model: $(tail -2 "$dir/ts.out")"

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -26,6 +27,12 @@ struct CertifyRow {
   double radius;
   bool correct;
   double seconds;
+  int64_t samples = 0;  // forward passes spent: n0 + the estimation samples drawn
+  // Fixed-n runs with CertifyRunConfig::trace_first > 0: ĉ_A and its count
+  // among the first n_j estimation draws at each checkpoint of the doubling
+  // schedule, which is all that the sequential modes look at (ReplaySequential).
+  int top = kAbstain;
+  std::vector<int64_t> trace;
 };
 
 struct CertifyRunConfig {
@@ -33,6 +40,12 @@ struct CertifyRunConfig {
   int64_t limit = 100;  // inputs to certify
   int64_t skip = 1;     // certify every skip-th test input (Cohen: 20 on ImageNet)
   SmoothingOptions smoothing;
+  // Unset: Cohen's fixed-n CERTIFY. Set: CertifySequential, at a radius (rows
+  // hold the radius if certified, else abstain) or adaptive.
+  std::optional<SequentialOptions> sequential;
+  // Fixed-n only: > 0 records each row's trace at the doubling schedule from
+  // this many samples to n (the same draws, so the same certificates).
+  int64_t trace_first = 0;
 };
 
 // Certifies inputs 0, skip, 2·skip, ... of the test split. `progress` (if set)
@@ -42,13 +55,14 @@ absl::StatusOr<std::vector<CertifyRow>> RunCertification(
     const std::function<void(int64_t, int64_t, const CertifyRow&)>& progress = {});
 
 // Fraction of rows certified correct with radius >= r, for each r.
-std::vector<double> CertifiedAccuracy(const std::vector<CertifyRow>& rows,
-                                      const std::vector<double>& radii);
+std::vector<double> CertifiedAccuracy(const std::vector<CertifyRow>& rows, const std::vector<double>& radii);
 
-// The TSV text: header "idx\tlabel\tpredict\tradius\tcorrect\ttime" and one row per
-// input. `with_time` false writes "-" for the (wall-clock) time column, so two
-// runs with the same seed give byte-identical files.
-std::string CertifyTsv(const std::vector<CertifyRow>& rows, bool with_time = true);
+// The TSV text: header "idx\tlabel\tpredict\tradius\tcorrect\ttime" (Cohen et al.'s
+// columns) and one row per input; `with_samples` adds a "samples" column before
+// "time" (the sequential modes). `with_time` false writes "-" for the
+// (wall-clock) time column, so two runs with the same seed give byte-identical
+// files.
+std::string CertifyTsv(const std::vector<CertifyRow>& rows, bool with_time = true, bool with_samples = false);
 
 // A readable table of CertifiedAccuracy at kReportRadii.
 std::string AccuracyTable(const std::vector<CertifyRow>& rows);
@@ -60,13 +74,43 @@ std::string AccuracyPlot(const std::vector<CertifyRow>& rows, const std::string&
 std::string AccuracyPlot(const std::vector<std::pair<std::string, std::vector<CertifyRow>>>& runs,
                          const std::string& title);
 
-// Parses a TSV written by CertifyTsv. InvalidArgument naming the line for a
-// wrong header, a wrong number of columns or a malformed number.
+// Parses a TSV written by CertifyTsv, with or without the samples column (rows
+// without it get samples = 0). InvalidArgument naming the line for a wrong
+// header, a wrong number of columns or a malformed number.
 absl::StatusOr<std::vector<CertifyRow>> ParseCertifyTsv(const std::string& text);
+
+// A fixed-n run's traces: what the sequential modes would have decided on the
+// same draws, without drawing them again. The sequential modes' draws are a
+// prefix of fixed-n's (sampler.h), so replaying a trace gives the rows a live
+// --radius/--adaptive run with the same seed, n0, n, alpha, batch and first
+// writes (time aside).
+struct Trace {
+  double sigma = 0;
+  double alpha = 0;
+  int64_t n0 = 0;
+  int64_t batch_size = 0;
+  int64_t first = 0;
+  int64_t n = 0;
+  std::vector<CertifyRow> rows;  // index, label, top, trace (one count per checkpoint)
+};
+
+// Text form: a "# sigma=... alpha=... n0=... batch=... first=... n=..." line,
+// then "idx\tlabel\ttop\tk@<n_1>\t...\tk@<n_K>" and one row per input.
+std::string TraceTsv(const Trace& trace);
+// InvalidArgument naming the line for anything else (checkpoints that do not
+// match the parameters, counts that decrease or exceed n_j, ...).
+absl::StatusOr<Trace> ParseTraceTsv(const std::string& text);
+// The trace of a fixed-n run made with `config`.
+Trace MakeTrace(const CertifyRunConfig& config, const std::vector<CertifyRow>& rows);
+
+// The rows --radius/--adaptive (per `sequential`, whose `first` is ignored in
+// favour of the trace's) would have written. InvalidArgument for bad options.
+absl::StatusOr<std::vector<CertifyRow>> ReplaySequential(const Trace& trace,
+                                                         const SequentialOptions& sequential);
 
 // Writes <prefix>.tsv and <prefix>.svg atomically.
 absl::Status WriteCertifyOutputs(const std::string& prefix, const std::vector<CertifyRow>& rows,
-                                 const std::string& title, bool with_time = true);
+                                 const std::string& title, bool with_time = true, bool with_samples = false);
 
 }  // namespace warden::smoothing
 

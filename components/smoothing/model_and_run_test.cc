@@ -1,14 +1,15 @@
 // The MNIST CNN's checkpoint format and a certification run on real MNIST with
 // the embedded default model.
 #include <ATen/ATen.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <cstdlib>
 #include <fstream>
+#include <tuple>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
+#include "absl/strings/str_replace.h"
 #include "components/smoothing/certify_run.h"
 #include "components/smoothing/default_model.h"
 #include "components/smoothing/mnist_cnn.h"
@@ -19,9 +20,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string TempPath(const std::string& name) {
-  return std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
-}
+std::string TempPath(const std::string& name) { return std::string(std::getenv("TEST_TMPDIR")) + "/" + name; }
 
 TEST(MnistCnnTest, SaveLoadRoundTripGivesIdenticalOutputs) {
   torch::manual_seed(1);
@@ -57,8 +56,8 @@ class CertifyRunTest : public ::testing::Test {
     ASSERT_TRUE(file.ok()) << file.status();
     ASSERT_TRUE(LoadMnistCnnFromFile(*file, model_, &metadata_).ok());
     model_->eval();
-    classifier_ = WrapForward([this](const at::Tensor& x) { return model_->forward(x); }, 10,
-                              c10::Device(c10::kCPU));
+    classifier_ =
+        WrapForward([this](const at::Tensor& x) { return model_->forward(x); }, 10, c10::Device(c10::kCPU));
   }
   MnistCnn model_;
   nlohmann::json metadata_;
@@ -101,6 +100,74 @@ TEST_F(CertifyRunTest, EmbeddedModelCertifiesMnistDeterministically) {
   EXPECT_THAT(AccuracyTable(*a), HasSubstr("certified accuracy over 12 inputs"));
 }
 
+// The sequential modes on real digits: deterministic under a seed, within the
+// budget, and exactly what replaying a fixed-n run's trace says they would do
+// (their draws are a prefix of fixed-n's). Digit 900 (a "1") is a close call:
+// its top class holds ~44% of the noisy samples.
+TEST_F(CertifyRunTest, SequentialModesMatchTheReplayOfAFixedRun) {
+  CertifyRunConfig config;
+  config.limit = 4;
+  config.skip = 900;
+  config.smoothing.sigma = 0.25;
+  config.smoothing.n = 4000;
+  config.smoothing.seed = 4;
+  config.trace_first = 500;
+  absl::StatusOr<std::vector<CertifyRow>> fixed = RunCertification(*classifier_, config);
+  ASSERT_TRUE(fixed.ok()) << fixed.status();
+  config.trace_first = 0;
+  absl::StatusOr<std::vector<CertifyRow>> untraced = RunCertification(*classifier_, config);
+  ASSERT_TRUE(untraced.ok());
+  EXPECT_EQ(CertifyTsv(*fixed, false), CertifyTsv(*untraced, false));  // tracing draws the same samples
+  config.trace_first = 500;
+  // The trace survives its text form.
+  absl::StatusOr<Trace> trace = ParseTraceTsv(TraceTsv(MakeTrace(config, *fixed)));
+  ASSERT_TRUE(trace.ok()) << trace.status();
+  EXPECT_EQ((*trace).rows[1].trace.size(), 3u);  // checkpoints 1000, 2000, 4000
+  EXPECT_EQ((*trace).rows[1].trace.back() > 0, true);
+  config.trace_first = 0;
+  for (auto [mode, radius, tolerance] : {std::tuple{SequentialOptions::Mode::kRadius, 0.5, 0.0},
+                                         std::tuple{SequentialOptions::Mode::kAdaptive, 0.0, 0.05},
+                                         std::tuple{SequentialOptions::Mode::kAdaptive, 0.0, 0.1}}) {
+    SequentialOptions sequential;
+    sequential.mode = mode;
+    sequential.radius = radius;
+    sequential.tolerance = tolerance;
+    sequential.first = 500;
+    config.sequential = sequential;
+    absl::StatusOr<std::vector<CertifyRow>> live = RunCertification(*classifier_, config);
+    absl::StatusOr<std::vector<CertifyRow>> again = RunCertification(*classifier_, config);
+    absl::StatusOr<std::vector<CertifyRow>> replayed = ReplaySequential(*trace, sequential);
+    ASSERT_TRUE(live.ok() && again.ok() && replayed.ok()) << live.status() << replayed.status();
+    EXPECT_EQ(CertifyTsv(*live, false, true), CertifyTsv(*again, false, true));
+    EXPECT_EQ(CertifyTsv(*live, false, true), CertifyTsv(*replayed, false, true));
+    for (size_t i = 0; i < live->size(); ++i) {
+      EXPECT_LE((*live)[i].samples, 100 + 4000);
+      // Nothing certifies a class fixed-n does not pick, or a radius fixed-n does
+      // not support (adaptive bounds are at alpha / 2 or less, on a prefix).
+      if ((*live)[i].predicted != kAbstain) {
+        EXPECT_EQ((*live)[i].predicted, (*fixed)[i].predicted);
+        EXPECT_LE((*live)[i].radius, (*fixed)[i].radius);
+      }
+    }
+  }
+  // The close call is not certified at 0.5; the three clear digits stop at 1,000.
+  SequentialOptions at_half;
+  at_half.mode = SequentialOptions::Mode::kRadius;
+  at_half.radius = 0.5;
+  absl::StatusOr<std::vector<CertifyRow>> decided = ReplaySequential(*trace, at_half);
+  ASSERT_TRUE(decided.ok());
+  EXPECT_EQ((*decided)[1].predicted, kAbstain);
+  EXPECT_EQ((*decided)[0].samples, 1100);
+  // Fixed-n and sequential settings do not mix, and a trace is checked.
+  config.trace_first = 500;
+  EXPECT_FALSE(RunCertification(*classifier_, config).ok());
+  EXPECT_FALSE(ParseTraceTsv("# sigma=0.25\n").ok());
+  const std::string text = TraceTsv(*trace);
+  EXPECT_THAT(ParseTraceTsv(text + "5\t1\t1\t900\t800\t3000\n").status().message(), HasSubstr("line 7"));
+  EXPECT_FALSE(ParseTraceTsv(text + "5\t1\t1\t1001\t1002\t1003\n").ok());  // more than 1,000 of 1,000
+  EXPECT_FALSE(ParseTraceTsv(absl::StrReplaceAll(text, {{"k@2000", "k@3000"}})).ok());
+}
+
 TEST(CertifyTsvTest, ParsesWhatItWritesAndRejectsGarbage) {
   const std::vector<CertifyRow> rows = {{0, 7, 7, 0.5, true, 1.25}, {20, 3, -1, 0.0, false, 0.5}};
   absl::StatusOr<std::vector<CertifyRow>> parsed = ParseCertifyTsv(CertifyTsv(rows));
@@ -115,13 +182,24 @@ TEST(CertifyTsvTest, ParsesWhatItWritesAndRejectsGarbage) {
   EXPECT_THAT(ParseCertifyTsv(CertifyTsv({}) + "1\t2\t3\t-0.5\t1\t-\n").status().message(),
               HasSubstr("line 2"));
   EXPECT_FALSE(ParseCertifyTsv(CertifyTsv({}) + "1\t2\t3\t0.5\t7\t-\n").ok());
+  // With the samples column (the sequential modes).
+  std::vector<CertifyRow> sequential = rows;
+  sequential[0].samples = 1100;
+  sequential[1].samples = 8100;
+  const std::string text = CertifyTsv(sequential, true, true);
+  EXPECT_THAT(text, ::testing::StartsWith("idx\tlabel\tpredict\tradius\tcorrect\tsamples\ttime\n"));
+  absl::StatusOr<std::vector<CertifyRow>> with_samples = ParseCertifyTsv(text);
+  ASSERT_TRUE(with_samples.ok()) << with_samples.status();
+  EXPECT_EQ((*with_samples)[1].samples, 8100);
+  EXPECT_EQ(CertifyTsv(*with_samples, true, true), text);
+  EXPECT_FALSE(ParseCertifyTsv(CertifyTsv({}, true, true) + "1\t2\t3\t0.5\t1\t-\n").ok());
+  EXPECT_FALSE(ParseCertifyTsv(CertifyTsv({}, true, true) + "1\t2\t3\t0.5\t1\t-5\t-\n").ok());
 }
 
 TEST_F(CertifyRunTest, RejectsBadConfigs) {
   CertifyRunConfig config;
   config.limit = 0;
-  EXPECT_EQ(RunCertification(*classifier_, config).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RunCertification(*classifier_, config).status().code(), absl::StatusCode::kInvalidArgument);
   config.limit = 1;
   config.dataset = "cifar10";
   EXPECT_EQ(RunCertification(*classifier_, config).status().code(), absl::StatusCode::kNotFound);

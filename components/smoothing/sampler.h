@@ -18,17 +18,12 @@
 #include "absl/status/statusor.h"
 #include "components/smoothing/base_classifier.h"
 #include "components/smoothing/certify_core.h"
+#include "components/smoothing/precision.h"
+#include "components/smoothing/sequential_core.h"
 
 namespace warden::smoothing {
 
 enum class SamplePhase : uint64_t { kSelection = 0, kEstimation = 1, kPrediction = 2 };
-
-// Arithmetic of the base classifier's forward pass. kBf16 runs it under
-// autocast to bfloat16 (CPU or CUDA): counts may differ from fp32 on samples
-// near a decision boundary, so a certificate is one of the bf16 classifier.
-// kTf32 lets CUDA matmuls and convolutions use TF32 (no effect on a CPU).
-enum class Precision { kFp32, kBf16, kTf32 };
-absl::StatusOr<Precision> ParsePrecision(const std::string& name);  // "fp32", "bf16", "tf32"
 
 struct SmoothingOptions {
   double sigma = 0.25;
@@ -50,9 +45,37 @@ absl::StatusOr<std::vector<int64_t>> SampleCounts(BaseClassifier& f, const at::T
                                                   const SmoothingOptions& options, uint64_t input_id,
                                                   SamplePhase phase);
 
+// The same for draws [begin, end) of the phase's sequence: sample i is always
+// drawn in batch i / batch_size, so counts over consecutive ranges add up to
+// SampleCounts over their union, bit for bit. `begin` must be a multiple of
+// batch_size (InvalidArgument otherwise).
+absl::StatusOr<std::vector<int64_t>> SampleCountsRange(BaseClassifier& f, const at::Tensor& x, int64_t begin,
+                                                       int64_t end, const SmoothingOptions& options,
+                                                       uint64_t input_id, SamplePhase phase);
+
 // CERTIFY (Cohen et al., Alg. 1): n0 selection + n estimation samples.
 absl::StatusOr<CertifyResult> CertifyInput(BaseClassifier& f, const at::Tensor& x,
                                            const SmoothingOptions& options, uint64_t input_id);
+
+// Sequential certification (sequential_core.h): n0 selection samples pick ĉ_A,
+// then estimation samples are drawn checkpoint by checkpoint of the doubling
+// schedule from `first` to options.n until the decision is made. Its draws are
+// a prefix of CertifyInput's (same seed, phase and batch size), so at the
+// budget the counts are CertifyInput's.
+struct SequentialOptions {
+  enum class Mode { kRadius, kAdaptive };
+  Mode mode = Mode::kAdaptive;
+  double radius = 0.0;      // kRadius: the radius to decide
+  double tolerance = 0.05;  // kAdaptive: stop when the next checkpoint gains <= this fraction
+  int64_t first = 1000;     // the first checkpoint (rounded up to a multiple of the batch size)
+};
+// The certifier `sequential` asks for, over `schedule`, for class `top`.
+// InvalidArgument for a negative radius (kRadius) or tolerance.
+absl::StatusOr<SequentialCertifier> MakeCertifier(const SequentialOptions& sequential,
+                                                  SequentialSchedule schedule, int top, double sigma);
+absl::StatusOr<SequentialResult> CertifySequential(BaseClassifier& f, const at::Tensor& x,
+                                                   const SmoothingOptions& options,
+                                                   const SequentialOptions& sequential, uint64_t input_id);
 
 // PREDICT (Cohen et al., Alg. 1): n samples, two-sided binomial test at alpha.
 absl::StatusOr<PredictResult> PredictInput(BaseClassifier& f, const at::Tensor& x,

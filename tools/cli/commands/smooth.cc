@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,30 @@ class TrainCommand : public cli::Command {
   std::string out_ = "mnist_cnn.safetensors";
 };
 
+// --radius (-1: off) and --adaptive as SequentialOptions; nullopt for fixed-n.
+absl::StatusOr<std::optional<SequentialOptions>> SequentialFromFlags(double radius, bool adaptive,
+                                                                     SequentialOptions options) {
+  const bool at_radius = radius != -1;
+  if (at_radius && adaptive) return absl::InvalidArgumentError("--radius and --adaptive exclude each other");
+  if (at_radius && !(radius >= 0)) {
+    return absl::InvalidArgumentError(absl::StrCat("--radius must be >= 0 (or -1: off), got ", radius));
+  }
+  if (!(options.tolerance >= 0)) return absl::InvalidArgumentError("--tolerance must be >= 0");
+  if (!at_radius && !adaptive) return std::nullopt;
+  options.mode = at_radius ? SequentialOptions::Mode::kRadius : SequentialOptions::Mode::kAdaptive;
+  options.radius = at_radius ? radius : 0.0;
+  return options;
+}
+
+// How the title and summary name a mode.
+std::string ModeName(const std::optional<SequentialOptions>& sequential, int64_t n) {
+  if (!sequential.has_value()) return absl::StrFormat("n=%d", n);
+  if (sequential->mode == SequentialOptions::Mode::kRadius) {
+    return absl::StrFormat("certified at r=%g?, n<=%d", sequential->radius, n);
+  }
+  return absl::StrFormat("adaptive, tolerance %g, n<=%d", sequential->tolerance, n);
+}
+
 class CertifyCommand : public cli::Command {
  public:
   std::string Summary() const override {
@@ -113,7 +138,17 @@ class CertifyCommand : public cli::Command {
                  "samples) or tf32 (CUDA matmul/conv)");
     flags.Double("sigma", &config_.smoothing.sigma, "noise level");
     flags.Int("n0", &config_.smoothing.n0, "selection samples");
-    flags.Int("n", &config_.smoothing.n, "estimation samples");
+    flags.Int("n", &config_.smoothing.n, "estimation samples (with --radius or --adaptive: the most drawn)");
+    flags.Double("radius", &radius_,
+                 "decide 'certified at this L2 radius' sequentially, stopping as soon as the answer is known "
+                 "at level alpha (rows: the radius if certified, else abstain); -1: off");
+    flags.Bool("adaptive", &adaptive_,
+               "anytime CERTIFY: draw samples in doubling steps up to --n until the radius stops growing by "
+               "more than --tolerance (valid at level alpha under that stopping rule)");
+    flags.Double("tolerance", &sequential_.tolerance,
+                 "--adaptive: stop when the next step would raise the radius by at most this fraction");
+    flags.Int("first", &sequential_.first,
+              "--radius/--adaptive: estimation samples at the first check (doubling from there)");
     flags.Double("alpha", &config_.smoothing.alpha, "failure probability");
     flags.Int("batch", &config_.smoothing.batch_size, "noisy copies per forward pass");
     flags.Int("limit", &config_.limit, "number of test inputs to certify");
@@ -122,6 +157,9 @@ class CertifyCommand : public cli::Command {
     flags.String("device", &device_, tensor::kDeviceFlagHelp);
     flags.String("out", &out_, "results: OUT.tsv (or OUT if it ends in .tsv) and the plot beside it (.svg)");
     flags.Bool("time", &with_time_, "fill the TSV time column (--notime: '-', for diffable files)");
+    flags.Bool("trace", &trace_,
+               "fixed-n only: also write OUT.trace.tsv, the top class's count at each checkpoint of the "
+               "doubling schedule from --first, for `smooth replay`");
   }
   absl::Status Run(const std::vector<std::string>& args, std::ostream& out) override {
     if (!args.empty()) return absl::InvalidArgumentError("certify takes no arguments");
@@ -129,6 +167,18 @@ class CertifyCommand : public cli::Command {
         !(config_.smoothing.alpha > 0 && config_.smoothing.alpha < 1)) {
       return absl::InvalidArgumentError("need sigma > 0, n0 >= 1, n >= 1 and alpha in (0, 1)");
     }
+    absl::StatusOr<std::optional<SequentialOptions>> sequential =
+        SequentialFromFlags(radius_, adaptive_, sequential_);
+    if (!sequential.ok()) return sequential.status();
+    if (trace_ && sequential->has_value()) {
+      return absl::InvalidArgumentError("--trace records fixed-n runs; it excludes --radius and --adaptive");
+    }
+    if ((sequential->has_value() || trace_) &&
+        (sequential_.first < 1 || sequential_.first > config_.smoothing.n)) {
+      return absl::InvalidArgumentError("need 1 <= --first <= --n");
+    }
+    config_.sequential = *sequential;
+    if (trace_) config_.trace_first = sequential_.first;
     config_.smoothing.seed = static_cast<uint64_t>(seed_);
     absl::StatusOr<c10::Device> device = tensor::ParseDevice(device_);
     if (!device.ok()) return device.status();
@@ -144,28 +194,46 @@ class CertifyCommand : public cli::Command {
                    metadata["sigma"].get<double>(), config_.smoothing.sigma);
     }
     std::unique_ptr<BaseClassifier> classifier = std::move(model->classifier);
-    int64_t correct = 0;
+    int64_t correct = 0, samples = 0;
     absl::StatusOr<std::vector<CertifyRow>> rows =
         RunCertification(*classifier, config_, [&](int64_t done, int64_t total, const CertifyRow& row) {
           correct += row.correct ? 1 : 0;
+          samples += row.samples;
           ShowProgress(absl::StrFormat("certify %d/%d  idx %d label %d predict %d radius %.3f  "
-                                       "(%.2f s/input, %d correct)",
+                                       "(%.2f s/input, %d correct, %.0f samples/input)",
                                        done, total, row.index, row.label, row.predicted, row.radius,
-                                       row.seconds, correct),
+                                       row.seconds, correct, static_cast<double>(samples) / done),
                        done == total);
         });
     if (!rows.ok()) return rows.status();
-    const std::string title =
-        absl::StrFormat("%s, sigma=%g, n=%d, alpha=%g", config_.dataset, config_.smoothing.sigma,
-                        config_.smoothing.n, config_.smoothing.alpha);
+    const std::string mode = ModeName(config_.sequential, config_.smoothing.n);
+    const std::string title = absl::StrFormat("%s, sigma=%g, %s, alpha=%g", config_.dataset,
+                                              config_.smoothing.sigma, mode, config_.smoothing.alpha);
     const std::string stem = cli::OutputStem(out_, {".tsv", ".svg"});
-    if (absl::Status s = WriteCertifyOutputs(stem, *rows, title, with_time_); !s.ok()) return s;
-    out << AccuracyTable(*rows) << "wrote " << stem << ".tsv and " << stem << ".svg\n";
+    if (absl::Status s = WriteCertifyOutputs(stem, *rows, title, with_time_, config_.sequential.has_value());
+        !s.ok()) {
+      return s;
+    }
+    if (trace_) {
+      const std::string trace_path = stem + ".trace.tsv";
+      if (absl::Status s = tensor::WriteTextAtomically(trace_path, TraceTsv(MakeTrace(config_, *rows)));
+          !s.ok()) {
+        return s;
+      }
+      out << "wrote " << trace_path << "\n";
+    }
+    out << AccuracyTable(*rows)
+        << absl::StrFormat("forward passes per input: %.1f (%s)\n",
+                           static_cast<double>(samples) / static_cast<double>(rows->size()), mode)
+        << "wrote " << stem << ".tsv and " << stem << ".svg\n";
     return absl::OkStatus();
   }
 
  private:
   CertifyRunConfig config_;
+  SequentialOptions sequential_;
+  double radius_ = -1;
+  bool adaptive_ = false;
   std::string model_;
   int64_t classes_ = 10;
   std::string precision_ = "fp32";
@@ -173,6 +241,60 @@ class CertifyCommand : public cli::Command {
   std::string out_ = "certify";
   int64_t seed_ = 0;
   bool with_time_ = true;
+  bool trace_ = false;
+};
+
+class ReplayCommand : public cli::Command {
+ public:
+  std::string Summary() const override {
+    return "replays a fixed-n certify trace as --radius or --adaptive would have run it on the same draws";
+  }
+  std::string ArgsUsage() const override { return "RUN.trace.tsv"; }
+  void DefineFlags(cli::FlagSet& flags) override {
+    flags.Double("radius", &radius_, "decide 'certified at this radius' (-1: off)");
+    flags.Bool("adaptive", &adaptive_, "anytime CERTIFY");
+    flags.Double("tolerance", &sequential_.tolerance,
+                 "--adaptive: stop when the next step gains <= this fraction");
+    flags.String("out", &out_, "results: OUT.tsv (or OUT if it ends in .tsv) and the plot beside it (.svg)");
+  }
+  absl::Status Run(const std::vector<std::string>& args, std::ostream& out) override {
+    if (args.size() != 1) return absl::InvalidArgumentError("expected one trace file");
+    absl::StatusOr<std::optional<SequentialOptions>> sequential =
+        SequentialFromFlags(radius_, adaptive_, sequential_);
+    if (!sequential.ok()) return sequential.status();
+    if (!sequential->has_value()) return absl::InvalidArgumentError("give one of --radius and --adaptive");
+    std::ifstream in(args[0]);
+    if (!in) return absl::NotFoundError(absl::StrCat(args[0], ": cannot open"));
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    absl::StatusOr<Trace> trace = ParseTraceTsv(text);
+    if (!trace.ok()) return absl::InvalidArgumentError(absl::StrCat(args[0], ": ", trace.status().message()));
+    absl::StatusOr<std::vector<CertifyRow>> rows = ReplaySequential(*trace, **sequential);
+    if (!rows.ok()) return rows.status();
+    int64_t samples = 0;
+    for (const CertifyRow& row : *rows) samples += row.samples;
+    const double fixed = static_cast<double>(trace->n0 + trace->n);
+    const double per_input =
+        rows->empty() ? 0.0 : static_cast<double>(samples) / static_cast<double>(rows->size());
+    const std::string mode = ModeName(*sequential, trace->n);
+    const std::string stem = cli::OutputStem(out_, {".tsv", ".svg"});
+    if (absl::Status s =
+            WriteCertifyOutputs(stem, *rows, absl::StrFormat("sigma=%g, %s (replayed)", trace->sigma, mode),
+                                /*with_time=*/false, /*with_samples=*/true);
+        !s.ok()) {
+      return s;
+    }
+    out << AccuracyTable(*rows)
+        << absl::StrFormat("forward passes per input: %.1f of fixed-n's %.0f (%.3fx; %s)\n", per_input, fixed,
+                           per_input / fixed, mode)
+        << "wrote " << stem << ".tsv and " << stem << ".svg\n";
+    return absl::OkStatus();
+  }
+
+ private:
+  SequentialOptions sequential_;
+  double radius_ = -1;
+  bool adaptive_ = false;
+  std::string out_ = "replay";
 };
 
 class PlotCommand : public cli::Command {
@@ -215,6 +337,7 @@ void RegisterSmoothCommands(cli::CommandRegistry& registry) {
   registry.AddGroup("smooth", "randomized smoothing: Gaussian-noise training and certification");
   registry.Add("smooth", "train", [] { return std::make_unique<TrainCommand>(); });
   registry.Add("smooth", "certify", [] { return std::make_unique<CertifyCommand>(); });
+  registry.Add("smooth", "replay", [] { return std::make_unique<ReplayCommand>(); });
   registry.Add("smooth", "plot", [] { return std::make_unique<PlotCommand>(); });
 }
 
