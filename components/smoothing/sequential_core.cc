@@ -74,6 +74,14 @@ SequentialCertifier SequentialCertifier::Adaptive(SequentialSchedule schedule, i
                              tolerance >= 0 ? tolerance : 0.0);
 }
 
+bool SequentialCertifier::Reachable(int64_t top_count, int64_t n) const {
+  for (size_t j = next_ + 1; j < schedule_.checkpoints.size(); ++j) {
+    const int64_t m = schedule_.checkpoints[j];
+    if (ClopperPearsonLower(top_count + (m - n), m, schedule_.alphas[j]) > target_) return true;
+  }
+  return false;
+}
+
 int64_t SequentialCertifier::next_samples() const {
   return done_ ? result_.samples : schedule_.checkpoints[next_];
 }
@@ -101,7 +109,7 @@ void SequentialCertifier::Observe(int64_t top_count) {
     } else if (upper <= target_) {
       result_.decided = true;
       done_ = true;
-    } else if (last) {
+    } else if (last || !Reachable(top_count, n)) {
       result_.decided = false;
       done_ = true;
     }

@@ -73,7 +73,10 @@ struct SequentialResult {
 class SequentialCertifier {
  public:
   // Certify at `radius` >= 0: stops certified when L_j > Φ(radius / σ), not
-  // certified when U_j <= Φ(radius / σ) or at the budget.
+  // certified when U_j <= Φ(radius / σ), and undecided (not certified) at the
+  // budget or as soon as no later checkpoint could certify even if every
+  // remaining sample were ĉ_A (e.g. a radius beyond what the budget can reach:
+  // all n samples agreeing certify at most σ Φ⁻¹(α_K^(1/n))).
   static SequentialCertifier AtRadius(SequentialSchedule schedule, int top_class, double sigma,
                                       double radius);
   // Anytime CERTIFY: stops when U_j <= 1/2 (abstain for sure), at the budget, or
@@ -94,6 +97,8 @@ class SequentialCertifier {
  private:
   enum class Mode { kRadius, kAdaptive };
   SequentialCertifier(Mode mode, SequentialSchedule schedule, int top_class, double sigma, double target);
+  // Radius mode: whether some later checkpoint could still certify, at best.
+  bool Reachable(int64_t top_count, int64_t n) const;
 
   Mode mode_;
   SequentialSchedule schedule_;

@@ -80,6 +80,16 @@ TEST(SequentialCertifierTest, AtRadiusStopsEarlyOnClearCases) {
   EXPECT_EQ(r.samples, 100000);
   EXPECT_EQ(r.checkpoints, 8);
   EXPECT_FALSE(r.decided);
+  // A radius no checkpoint can certify (all 100,000 agreeing certify at most
+  // 0.5 Φ⁻¹(0.0005^(1/100000)) = 1.89): undecided at the first checkpoint.
+  r = RunAtRate(SequentialCertifier::AtRadius(s, 3, 0.5, 2.0), 1.0);
+  EXPECT_EQ(r.predicted_class, kAbstain);
+  EXPECT_EQ(r.samples, 1000);
+  EXPECT_FALSE(r.decided);
+  // Within reach only at the budget: all samples agree, so it runs there and certifies.
+  r = RunAtRate(SequentialCertifier::AtRadius(s, 3, 0.5, 1.88), 1.0);
+  EXPECT_EQ(r.predicted_class, 3);
+  EXPECT_EQ(r.samples, 100000);
   // Closer calls take more samples.
   const SequentialResult near = RunAtRate(SequentialCertifier::AtRadius(s, 1, 0.5, 0.25), 0.72);
   const SequentialResult far = RunAtRate(SequentialCertifier::AtRadius(s, 1, 0.5, 0.25), 0.8);
