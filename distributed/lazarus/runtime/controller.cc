@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -17,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "distributed/lazarus/allocation.h"
 #include "distributed/lazarus/reconfigure.h"
 
@@ -62,6 +64,9 @@ class Controller {
 
   absl::StatusOr<RunSummary> Run() {
     start_ = Clock::now();
+    // The store server writes to workers' sockets; one that was just killed
+    // must cost an EPIPE, not a SIGPIPE that takes the controller down with it.
+    ::signal(SIGPIPE, SIG_IGN);
     c10d::TCPStoreOptions so;
     so.port = 0;
     so.isServer = true;
@@ -102,6 +107,13 @@ class Controller {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     summary_.seconds = Elapsed();
+    // Every worker that ever ran reports its running minimum in its last progress.
+    summary_.min_gate_margin = 1e30;  // none seen (JSON has no infinity)
+    for (int id : ids_) {
+      if (!store_->check({p::ProgressKey(id)})) continue;
+      absl::StatusOr<p::Progress> pr = p::Progress::FromJson(Get(*store_, p::ProgressKey(id)));
+      if (pr.ok()) summary_.min_gate_margin = std::min(summary_.min_gate_margin, pr->min_gate_margin);
+    }
     summary_.final_world = static_cast<int>(current_.members.size());
     summary_.steps = last_step_ + 1;
     summary_.final_loss = last_loss_;
@@ -327,10 +339,12 @@ class Controller {
     if (recovery_started_ < 0) recovery_started_ = WallSeconds();
     const double wait_until = Elapsed() + o_.worker.collective_timeout_ms / 1000.0 + HangTimeout() + 1.0;
     std::vector<int> survivors, silent;
+    std::vector<std::string> applied_by;  // "worker:step" of each survivor, for the timeline
     int64_t min_applied = std::numeric_limits<int64_t>::max();
     while (true) {
       survivors.clear();
       silent.clear();
+      applied_by.clear();
       min_applied = std::numeric_limits<int64_t>::max();
       for (int id : current_.members) {
         switch (Settle(id)) {
@@ -339,6 +353,7 @@ class Controller {
             absl::SimpleAtoi(Get(*store_, p::FailedKey(current_.gen, id)), &applied);
             min_applied = std::min(min_applied, applied);
             survivors.push_back(id);
+            applied_by.push_back(absl::StrCat(id, ":", applied));
             break;
           }
           case Member::kSilent:
@@ -361,8 +376,8 @@ class Controller {
       if (std::find(survivors.begin(), survivors.end(), id) == survivors.end()) Kill(id);
     }
     if (survivors.empty()) return absl::UnavailableError("every worker failed");
-    out_ << absl::StrFormat("[%7.2fs] failure: %d worker(s) lost, %d survive; last applied step %d\n",
-                            Elapsed(), lost, survivors.size(), min_applied);
+    out_ << absl::StrFormat("[%7.2fs] failure: %d worker(s) lost, %d survive; last applied step %d (%s)\n",
+                            Elapsed(), lost, survivors.size(), min_applied, absl::StrJoin(applied_by, " "));
     // One survivor's view of the failure: the error of its failed collective.
     const int witness = survivors.front();
     if (store_->check({p::FailureReasonKey(current_.gen, witness)})) {
@@ -496,7 +511,8 @@ std::string RunSummary::ToJson() const {
                         {"final_loss", final_loss},
                         {"final_world", final_world},
                         {"seconds", seconds},
-                        {"tokens_per_second", tokens_per_second}}
+                        {"tokens_per_second", tokens_per_second},
+                        {"min_gate_margin", min_gate_margin}}
       .dump();
 }
 

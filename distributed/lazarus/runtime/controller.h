@@ -53,6 +53,10 @@ struct RunSummary {
   int final_world = 0;
   double seconds = 0;
   double tokens_per_second = 0;
+  // Smallest routing gap any worker saw (Trainer::Step's gate_margin): below
+  // ~1e-5, float rounding alone may route a token differently, so a
+  // reconfigured run need not match a failure-free one to rounding.
+  double min_gate_margin = 0;
   std::string ToJson() const;
 };
 

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <limits>
 
 #include "components/tensor/seed.h"
 
@@ -92,6 +93,11 @@ at::Tensor MoeGptImpl::Block(int64_t layer, const at::Tensor& x, ExpertRunner& r
   }
   const at::Tensor probs = logits.softmax(-1);
   const auto top = probs.topk(config_.top_k, -1);
+  if (config_.experts > config_.top_k) {
+    const at::Tensor around = std::get<0>(logits.detach().topk(config_.top_k + 1, -1));
+    const at::Tensor gap = (around.select(1, config_.top_k - 1) - around.select(1, config_.top_k)).min();
+    gate_margin_ = at::minimum(gate_margin_, gap);
+  }
   at::Tensor weights = std::get<0>(top);
   if (config_.top_k > 1) weights = weights / weights.sum(-1, true);
   const at::Tensor experts = std::get<1>(top).reshape({-1});  // [N·k], token-major
@@ -111,6 +117,7 @@ at::Tensor MoeGptImpl::Loss(const at::Tensor& tokens, ExpertRunner& runner, doub
   const at::Tensor input = tokens.slice(1, 0, -1), target = tokens.slice(1, 1);
   const int64_t t = input.size(1);
   at::Tensor x = token_(input) + position_(at::arange(t, input.options())).unsqueeze(0);
+  gate_margin_ = at::full({}, std::numeric_limits<float>::infinity(), x.options().dtype(at::kFloat));
   for (int64_t l = 0; l < config_.layers; ++l) x = Block(l, x, runner, expert_load);
   const at::Tensor logits = at::linear(final_(x), token_->weight);  // tied output head
   const at::Tensor summed = at::cross_entropy_loss(logits.reshape({-1, config_.vocab}), target.reshape({-1}),

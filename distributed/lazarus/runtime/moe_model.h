@@ -79,6 +79,14 @@ class MoeGptImpl : public torch::nn::Module {
 
   const MoeConfig& config() const { return config_; }
 
+  // Routing near-ties of the last Loss call: the smallest gap, over layers and
+  // tokens, between the k-th and (k+1)-th largest gate logit (a 0-dim tensor
+  // on the model's device; +inf with one expert). Float rounding of order
+  // 1e-7 (a different all-reduce order, as after a reconfiguration) can flip
+  // a token whose gap is that small to another expert, so two runs that are
+  // equal up to rounding may then diverge by a whole token's gradient.
+  const at::Tensor& last_gate_margin() const { return gate_margin_; }
+
  private:
   at::Tensor Block(int64_t layer, const at::Tensor& x, ExpertRunner& runner, at::Tensor* expert_load);
 
@@ -87,6 +95,7 @@ class MoeGptImpl : public torch::nn::Module {
   std::vector<torch::nn::LayerNorm> ln1_, ln2_;
   std::vector<torch::nn::Linear> qkv_, proj_, gate_;
   torch::nn::LayerNorm final_{nullptr};
+  at::Tensor gate_margin_;
 };
 TORCH_MODULE(MoeGpt);
 

@@ -23,7 +23,8 @@
 
 namespace warden::lazarus {
 
-// Gloo over 127.0.0.1.
+// Gloo over 127.0.0.1. Ignores SIGPIPE in this process (a dead peer must be an
+// exception from the next collective, not a signal that kills the survivor).
 c10::intrusive_ptr<c10d::ProcessGroup> MakeGlooGroup(const c10::intrusive_ptr<c10d::Store>& store, int rank,
                                                      int world, std::chrono::milliseconds timeout);
 

@@ -63,8 +63,13 @@ std::vector<ExpertKey> Generation::ExpertsOf(int rank) const {
 }
 
 std::string Progress::ToJson() const {
-  return nlohmann::json{{"gen", gen},   {"step", step},           {"loss", loss},
-                        {"time", time}, {"rows_sent", rows_sent}, {"load", load}}
+  return nlohmann::json{{"gen", gen},
+                        {"step", step},
+                        {"loss", loss},
+                        {"time", time},
+                        {"rows_sent", rows_sent},
+                        {"load", load},
+                        {"min_gate_margin", min_gate_margin}}
       .dump();
 }
 
@@ -79,6 +84,7 @@ absl::StatusOr<Progress> Progress::FromJson(const std::string& text) {
     p.time = j.at("time");
     p.rows_sent = j.at("rows_sent");
     p.load = j.at("load").get<std::vector<std::vector<int64_t>>>();
+    p.min_gate_margin = j.value("min_gate_margin", 0.0);
     return p;
   } catch (const nlohmann::json::exception& e) {
     return absl::InvalidArgumentError(std::string("progress: ") + e.what());

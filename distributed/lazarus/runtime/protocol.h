@@ -56,6 +56,7 @@ struct Progress {
   double time = 0;  // seconds since the controller started (worker clock: steady, shared machine)
   int64_t rows_sent = 0;
   std::vector<std::vector<int64_t>> load;  // [layer][expert] routed tokens (rank 0 only)
+  double min_gate_margin = 0;              // smallest routing gap this worker has seen so far (Trainer::Step)
   std::string ToJson() const;
   static absl::StatusOr<Progress> FromJson(const std::string& text);
 };

@@ -159,6 +159,7 @@ StepOutcome Trainer::Step(int64_t step, const c10::intrusive_ptr<c10d::ProcessGr
   out.loss = tail[0].item<double>();
   out.any_flag = tail[1].item<double>() > 0.5;
   out.load = tail.slice(0, 2).round().to(at::kLong).view({mc.layers, mc.experts});
+  out.gate_margin = model_->last_gate_margin().item<double>();
   return out;
 }
 

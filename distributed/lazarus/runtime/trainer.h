@@ -36,10 +36,11 @@ struct TrainConfig {
 using ReplicaPlan = std::vector<std::vector<std::vector<int>>>;
 
 struct StepOutcome {
-  double loss = 0;        // global mean next-token loss
-  bool any_flag = false;  // some rank raised `flag`
-  at::Tensor load;        // [layers, experts]: routed tokens, all ranks
-  int64_t rows_sent = 0;  // rows this rank sent to other ranks
+  double loss = 0;         // global mean next-token loss
+  bool any_flag = false;   // some rank raised `flag`
+  at::Tensor load;         // [layers, experts]: routed tokens, all ranks
+  int64_t rows_sent = 0;   // rows this rank sent to other ranks
+  double gate_margin = 0;  // this rank's smallest routing gap (MoeGptImpl::last_gate_margin)
 };
 
 class Trainer {

@@ -22,6 +22,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <thread>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -144,6 +145,8 @@ class Worker {
       if (applied_ - config.rollback_to > 1 || !trainer_.RestoreSnapshot()) {
         return absl::InternalError("cannot roll back more than one step");
       }
+      std::fprintf(stderr, "worker %d: step %lld undone (the failed step, applied here but not everywhere)\n",
+                   options_.id, static_cast<long long>(applied_));
       applied_ = config.rollback_to;
     }
     auto prefixed = c10::make_intrusive<c10d::PrefixStore>(absl::StrCat("pg", config.gen, "/"), store_);
@@ -261,6 +264,8 @@ class Worker {
       progress.loss = out.loss;
       progress.time = NowMs() / 1000.0;
       progress.rows_sent = out.rows_sent;
+      min_gate_margin_ = std::min(min_gate_margin_, out.gate_margin);
+      progress.min_gate_margin = std::min(min_gate_margin_, 1e30);  // JSON has no infinity
       if (rank_ == 0) {
         for (int64_t l = 0; l < out.load.size(0); ++l) {
           progress.load.emplace_back(out.load[l].data_ptr<int64_t>(),
@@ -270,7 +275,9 @@ class Worker {
       Set(*store_, p::ProgressKey(options_.id), progress.ToJson());
       if (options_.checkpoint_every > 0 && (step + 1) % options_.checkpoint_every == 0)
         WriteCheckpoint(config);
-      if (out.any_flag) return step + 1 >= options_.steps;
+      // A new generation is announced: switch after this step, unless it was
+      // the last (then finish, final state included).
+      if (out.any_flag && step + 1 < options_.steps) return false;
     }
     if (rank_ == 0 && !options_.final_state.empty()) {
       tensor::Checkpoint c;
@@ -291,6 +298,7 @@ class Worker {
   ReplicaPlan plan_;
   int gen_ = -1, rank_ = 0, world_ = 1;
   int64_t applied_ = -1;
+  double min_gate_margin_ = std::numeric_limits<double>::infinity();
 };
 
 }  // namespace
