@@ -26,8 +26,8 @@ run() {  # run NAME ARGS...: the JSON summary goes to $T/NAME.json
     || { fail "$name exited $?"; cat "$T/$name.log"; return 1; }
 }
 field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$T/$1.json" "$2"; }
-compare() {  # max |a - b| over the tensors both final states hold
-  python3 - "$1" "$2" <<'PY'
+compare() {  # max |a - b| over the tensors both final states hold ("each": per tensor)
+  python3 - "$1" "$2" "${3:-}" <<'PY'
 import array, json, struct, sys
 def read(path):
     raw = open(path, "rb").read()
@@ -38,7 +38,11 @@ def read(path):
 a, b = read(sys.argv[1]), read(sys.argv[2])
 common = sorted(set(a) & set(b))
 assert "dense" in common, common
-print(max(max(abs(x - y) for x, y in zip(a[k], b[k])) for k in common))
+diffs = {k: max(abs(x - y) for x, y in zip(a[k], b[k])) for k in common}
+if sys.argv[3] == "each":
+    for k in common: print(k, diffs[k])
+else:
+    print(max(diffs.values()))
 PY
 }
 margin_ok() {  # margin_ok NAME: no routing near-tie in run NAME (else its comparisons mean nothing)
@@ -65,18 +69,7 @@ if run kill --ranks=4 --steps=40 --kill-rank=$rank --kill-at-step=$step --final_
     fail "parameters differ from the failure-free run by $diff"
     echo "--- the killed run:"; cat "$T/kill.log"
     echo "--- the reference:"; cat "$T/reference.log"
-    python3 - "$T/kill.safetensors" "$T/reference.safetensors" <<'PY'
-import array, json, struct, sys
-def read(path):
-    raw = open(path, "rb").read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    h = json.loads(raw[8:8 + n]); base = 8 + n
-    return {k: array.array("f", raw[base + v["data_offsets"][0]: base + v["data_offsets"][1]])
-            for k, v in h.items() if k != "__metadata__"}
-a, b = read(sys.argv[1]), read(sys.argv[2])
-for k in sorted(set(a) & set(b)):
-    print(k, max(abs(x - y) for x, y in zip(a[k], b[k])))
-PY
+    compare "$T/kill.safetensors" "$T/reference.safetensors" each
   fi
   run nodrop --ranks=4 --steps=40 --final_state="$T/nodrop.safetensors" || true
   within "$(compare "$T/kill.safetensors" "$T/nodrop.safetensors")" 1e-4 && fail "the comparison cannot tell a dropped step"
