@@ -3,7 +3,8 @@
 # loopback, a controller with a TCPStore, failures injected with SIGKILL.
 #  1. SIGKILL of a random rank at a random step (4 ranks): training continues
 #     without a checkpoint, recovers in < 10 s, and the final parameters match
-#     a failure-free run that drops the same step.
+#     the failure-free run (the step retried), or with --failed_step=drop the
+#     failure-free run that skips that step.
 #  2. Two simultaneous failures (3 replicas per expert): recovered, no checkpoint.
 #  3. A join: a 5th worker takes part; parameters match the run without it.
 #  3b. Re-planning after every step: parameters match the run without it.
@@ -50,29 +51,38 @@ margin_ok() {  # margin_ok NAME: no routing near-tie in run NAME (else its compa
 }
 within() { python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) <= float(sys.argv[2]) else 1)" "$1" "$2"; }
 
-# 1. A random rank at a random step.
+# 1. A random rank at a random step. Retried (the default), the interrupted
+#    step is trained again and the run equals the failure-free one; dropped
+#    (--failed_step=drop, the paper's survivors), it equals the failure-free
+#    run that skips that step.
 rank=$((RANDOM % 4)); step=$((5 + RANDOM % 30))
 echo "killing rank $rank at step $step"
+same() {  # same A B WHAT: final states of runs A and B equal to rounding
+  local diff; diff=$(compare "$T/$1.safetensors" "$T/$2.safetensors")
+  echo "$1 vs $2: max |diff| = $diff"
+  if ! within "$diff" 1e-4; then
+    fail "$3: parameters differ by $diff"
+    echo "--- $1:"; cat "$T/$1.log"; echo "--- $2:"; cat "$T/$2.log"
+    compare "$T/$1.safetensors" "$T/$2.safetensors" each
+  fi
+}
+run nodrop --ranks=4 --steps=40 --final_state="$T/nodrop.safetensors" && margin_ok nodrop
 if run kill --ranks=4 --steps=40 --kill-rank=$rank --kill-at-step=$step --final_state="$T/kill.safetensors"; then
   [[ $(field kill recoveries) == 1 && $(field kill failures) == 1 ]] || fail "kill: $(cat "$T/kill.json")"
   [[ $(field kill checkpoint_reads) == 0 ]] || fail "kill read a checkpoint"
-  [[ $(field kill steps) == 40 ]] || fail "kill: steps"
+  [[ $(field kill steps) == 40 && $(field kill dropped_steps) == "[]" ]] || fail "kill: $(cat "$T/kill.json")"
   within "$(python3 -c "import json; print(max(json.load(open('$T/kill.json'))['recovery_seconds']))")" 10 \
     || fail "recovery took >= 10 s: $(cat "$T/kill.json")"
-  dropped=$(python3 -c "import json; print(','.join(map(str, json.load(open('$T/kill.json'))['dropped_steps'])))")
-  [[ -n "$dropped" ]] || fail "no dropped step reported"
-  run reference --ranks=4 --steps=40 --skip_steps="$dropped" --final_state="$T/reference.safetensors" || true
-  margin_ok reference
-  diff=$(compare "$T/kill.safetensors" "$T/reference.safetensors")
-  echo "kill vs reference (dropping step $dropped): max |diff| = $diff"
-  if ! within "$diff" 1e-4; then
-    fail "parameters differ from the failure-free run by $diff"
-    echo "--- the killed run:"; cat "$T/kill.log"
-    echo "--- the reference:"; cat "$T/reference.log"
-    compare "$T/kill.safetensors" "$T/reference.safetensors" each
-  fi
-  run nodrop --ranks=4 --steps=40 --final_state="$T/nodrop.safetensors" || true
-  within "$(compare "$T/kill.safetensors" "$T/nodrop.safetensors")" 1e-4 && fail "the comparison cannot tell a dropped step"
+  same kill nodrop "a retried step"
+fi
+if run drop --ranks=4 --steps=40 --kill-rank=$rank --kill-at-step=$step --failed_step=drop \
+     --final_state="$T/drop.safetensors"; then
+  dropped=$(python3 -c "import json; print(','.join(map(str, json.load(open('$T/drop.json'))['dropped_steps'])))")
+  [[ -n "$dropped" ]] || fail "no dropped step reported: $(cat "$T/drop.json")"
+  run reference --ranks=4 --steps=40 --skip_steps="$dropped" --final_state="$T/reference.safetensors" \
+    && margin_ok reference
+  same drop reference "a dropped step (step $dropped)"
+  within "$(compare "$T/drop.safetensors" "$T/nodrop.safetensors")" 1e-4 && fail "the comparison cannot tell a dropped step"
 fi
 
 # 2. Two simultaneous failures, 4 experts with 3 replicas each.
@@ -107,6 +117,7 @@ fi
 # Bad flags: exit 2.
 "$WARDEN" lazarus train --ranks=2 --experts=8 --slots=1 >/dev/null 2>&1; [[ $? == 2 ]] || fail "bad flags not exit 2"
 out=$("$WARDEN" lazarus train --backend=nccl --ranks=2 2>&1); [[ $? == 2 && "$out" == *"--config=cuda"* ]] || fail "nccl on a CPU build: $out"
+out=$("$WARDEN" lazarus train --failed_step=redo --ranks=2 2>&1); [[ $? == 2 && "$out" == *"retry or drop"* ]] || fail "bad --failed_step: $out"
 out=$("$WARDEN" lazarus train --device=tpu --ranks=2 2>&1); [[ $? == 2 && "$out" == *"--device must be cpu or cuda"* ]] || fail "bad device: $out"
 out=$("$WARDEN" lazarus train --device=cuda --ranks=2 2>&1); [[ $? == 2 && "$out" == *"sees no CUDA device"* ]] || fail "cuda without a GPU: $out"
 

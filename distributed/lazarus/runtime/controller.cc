@@ -409,8 +409,8 @@ class Controller {
     }
     if (failed) {
       g.rollback_to = min_applied;
-      g.resume_step = min_applied + 2;  // the failed step is dropped
-      summary_.dropped_steps.push_back(min_applied + 1);
+      g.resume_step = min_applied + (o_.retry_failed_step ? 1 : 2);
+      if (!o_.retry_failed_step) summary_.dropped_steps.push_back(min_applied + 1);
     }
     if (r->needs_checkpoint) {
       if (o_.worker.checkpoint.empty() || o_.worker.checkpoint_every <= 0) {
@@ -419,7 +419,7 @@ class Controller {
       g.from_checkpoint = true;
       g.rollback_to = -1;
       g.resume_step = -1;  // after the checkpoint's step: every later step is redone, none dropped
-      if (failed) summary_.dropped_steps.pop_back();
+      if (failed && !o_.retry_failed_step) summary_.dropped_steps.pop_back();
       ++summary_.checkpoint_reads;
     } else {
       for (const ExpertTransfer& t : r->transfers) {
@@ -434,7 +434,9 @@ class Controller {
     out_ << absl::StrFormat(
         "[%7.2fs] generation %d: %d workers, %d expert replicas moved%s%s\n", Elapsed(), current_.gen, n,
         g.transfers.size(), g.from_checkpoint ? ", reloading the checkpoint" : "",
-        failed && !g.from_checkpoint ? absl::StrFormat(", step %d dropped", min_applied + 1) : "");
+        failed && !g.from_checkpoint
+            ? absl::StrFormat(", step %d %s", min_applied + 1, o_.retry_failed_step ? "retried" : "dropped")
+            : "");
     return absl::OkStatus();
   }
 

@@ -36,6 +36,11 @@ struct ControllerOptions {
   double deadline_s = 300;
   int64_t print_every = 10;
   int64_t rebalance_every = 0;  // steps between load-driven re-plans (0: only on failures/joins)
+  // After a failure every survivor rolls back to the last step all of them
+  // applied; the interrupted step is then trained again by the new generation
+  // (true: the run equals a failure-free one), or skipped as in the paper
+  // (false: RunSummary::dropped_steps lists it).
+  bool retry_failed_step = true;
 };
 
 struct RunSummary {

@@ -33,6 +33,9 @@ void TrainFlags::Define(cli::FlagSet& f) {
   f.Double("gate_skew", &gate_skew, "fixed gate bias skewing routing towards low-numbered experts");
   f.Int("rebalance_every", &rebalance_every,
         "re-plan replicas from observed loads every this many steps (0: never)");
+  f.String("failed_step", &failed_step,
+           "the step a failure interrupted: retry (the run then equals a failure-free one) or drop "
+           "(the paper's survivors skip it, docs/specs lazarus.md)");
   f.String("backend", &backend,
            "collectives: gloo (CPU), or nccl (a --config=cuda build with a GPU per worker)");
   f.String("device", &device,
@@ -72,6 +75,7 @@ std::vector<std::string> TrainFlags::ToArgs() const {
           absl::StrCat("--lr=", lr),
           absl::StrCat("--gate_skew=", gate_skew),
           absl::StrCat("--rebalance_every=", rebalance_every),
+          absl::StrCat("--failed_step=", failed_step),
           absl::StrCat("--backend=", backend),
           absl::StrCat("--device=", device),
           absl::StrCat("--checkpoint=", checkpoint),
@@ -105,6 +109,9 @@ absl::StatusOr<ControllerOptions> TrainFlags::ToOptions(const std::string& worke
   w.steps = steps;
   w.train.model = {256, context, width, heads, layers, experts, expert_hidden, top_k, gate_skew};
   o.rebalance_every = rebalance_every;
+  if (failed_step != "retry" && failed_step != "drop")
+    return absl::InvalidArgumentError("--failed_step must be retry or drop");
+  o.retry_failed_step = failed_step == "retry";
   w.train.global_batch = global_batch;
   w.train.learning_rate = lr;
   w.train.seed = static_cast<uint64_t>(seed);

@@ -21,6 +21,7 @@ struct TrainFlags {
   int64_t global_batch = 16, slots = 4, fault_tolerance = 1, seed = 0;
   double lr = 3e-3, gate_skew = 0;
   int64_t rebalance_every = 0;
+  std::string failed_step = "retry";  // retry | drop
   std::string backend = "gloo";
   std::string device;  // empty: cuda with --backend=nccl, else cpu
   std::string checkpoint;
