@@ -108,7 +108,7 @@ class Controller {
     }
     summary_.seconds = Elapsed();
     // Every worker that ever ran reports its running minimum in its last progress.
-    summary_.min_gate_margin = 1e30;  // none seen (JSON has no infinity)
+    summary_.min_gate_margin = p::kNoGateMargin;
     for (int id : ids_) {
       if (!store_->check({p::ProgressKey(id)})) continue;
       absl::StatusOr<p::Progress> pr = p::Progress::FromJson(Get(*store_, p::ProgressKey(id)));
@@ -410,7 +410,7 @@ class Controller {
     if (failed) {
       g.rollback_to = min_applied;
       g.resume_step = min_applied + (o_.retry_failed_step ? 1 : 2);
-      if (!o_.retry_failed_step) summary_.dropped_steps.push_back(min_applied + 1);
+      if (!o_.retry_failed_step && !r->needs_checkpoint) summary_.dropped_steps.push_back(min_applied + 1);
     }
     if (r->needs_checkpoint) {
       if (o_.worker.checkpoint.empty() || o_.worker.checkpoint_every <= 0) {
@@ -419,7 +419,6 @@ class Controller {
       g.from_checkpoint = true;
       g.rollback_to = -1;
       g.resume_step = -1;  // after the checkpoint's step: every later step is redone, none dropped
-      if (failed && !o_.retry_failed_step) summary_.dropped_steps.pop_back();
       ++summary_.checkpoint_reads;
     } else {
       for (const ExpertTransfer& t : r->transfers) {

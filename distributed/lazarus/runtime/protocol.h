@@ -49,6 +49,9 @@ struct Generation {
   std::vector<ExpertKey> ExpertsOf(int rank) const;
 };
 
+// min_gate_margin when no gap was seen (JSON has no infinity).
+inline constexpr double kNoGateMargin = 1e30;
+
 struct Progress {
   int gen = 0;
   int64_t step = -1;  // last applied step

@@ -1,4 +1,4 @@
-// The trainer's single-process state handling: dropping a step some ranks
+// The trainer's single-process state handling: undoing a step some ranks
 // already applied (Snapshot + RestoreSnapshot, worker_main's rollback) must
 // leave exactly the state of never having taken it, and the flat buffers
 // used for migration must round-trip.
@@ -68,9 +68,9 @@ TEST_F(TrainerTest, RollbackEqualsNeverTakingTheStep) {
       << "max |diff| " << (State(*dropped) - State(*reference)).abs().max().item<double>();
 }
 
-TEST_F(TrainerTest, RollbackAfterMigrationRoundTrip) {
-  // A survivor that applied the failed step, then received its state back
-  // through the flat buffers (the dense broadcast and expert transfers).
+TEST_F(TrainerTest, MigrationBuffersRoundTrip) {
+  // A rank that takes its whole state from another through the flat buffers
+  // (the dense broadcast and the expert transfers) then trains identically.
   auto a = Fresh(), b = Fresh();
   Run(*a, 0, 5);
   Run(*b, 0, 5);

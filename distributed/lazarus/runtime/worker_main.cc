@@ -265,7 +265,7 @@ class Worker {
       progress.time = NowMs() / 1000.0;
       progress.rows_sent = out.rows_sent;
       min_gate_margin_ = std::min(min_gate_margin_, out.gate_margin);
-      progress.min_gate_margin = std::min(min_gate_margin_, 1e30);  // JSON has no infinity
+      progress.min_gate_margin = std::min(min_gate_margin_, p::kNoGateMargin);
       if (rank_ == 0) {
         for (int64_t l = 0; l < out.load.size(0); ++l) {
           progress.load.emplace_back(out.load[l].data_ptr<int64_t>(),

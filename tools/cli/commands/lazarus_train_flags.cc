@@ -35,7 +35,7 @@ void TrainFlags::Define(cli::FlagSet& f) {
         "re-plan replicas from observed loads every this many steps (0: never)");
   f.String("failed_step", &failed_step,
            "the step a failure interrupted: retry (the run then equals a failure-free one) or drop "
-           "(the paper's survivors skip it, docs/specs lazarus.md)");
+           "(the paper's survivors skip it: docs/specs/lazarus.md)");
   f.String("backend", &backend,
            "collectives: gloo (CPU), or nccl (a --config=cuda build with a GPU per worker)");
   f.String("device", &device,
