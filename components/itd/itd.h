@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "components/clip/text_model.h"
 #include "components/clip/tokenizer.h"
+#include "components/itd/gate_core.h"
 #include "components/sae/sae.h"
 
 namespace warden::itd {
@@ -27,14 +28,15 @@ namespace warden::itd {
 std::vector<int64_t> TopLatents(sae::TopKSae& sae, const at::Tensor& h, int64_t k);
 
 // Top_K(p) of one prompt, tokenized alone (no padding).
-absl::StatusOr<std::vector<int64_t>> PromptTopLatents(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
-                                                      sae::TopKSae& sae, int64_t layer, const std::string& prompt,
-                                                      int64_t k);
+absl::StatusOr<std::vector<int64_t>> PromptTopLatents(clip::ClipTextModel& model,
+                                                      const clip::ClipTokenizer& tokenizer, sae::TopKSae& sae,
+                                                      int64_t layer, const std::string& prompt, int64_t k);
 
 // G = ∪_{retains} Top_K(r): computed once, it serves every concept selected against it.
-absl::StatusOr<std::set<int64_t>> RetainedLatents(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
-                                                  sae::TopKSae& sae, int64_t layer,
-                                                  const std::vector<std::string>& retains, int64_t k);
+absl::StatusOr<std::set<int64_t>> RetainedLatents(clip::ClipTextModel& model,
+                                                  const clip::ClipTokenizer& tokenizer, sae::TopKSae& sae,
+                                                  int64_t layer, const std::vector<std::string>& retains,
+                                                  int64_t k);
 
 // Contrastive selection (spec §5): F = ∪_{targets} Top_K(p) \ G. Each prompt is
 // encoded alone (no padding).
@@ -56,12 +58,13 @@ struct SelectionConfig {
 };
 // Latents firing on one prompt (tokenized alone, BOS skipped), sorted.
 absl::StatusOr<std::vector<int64_t>> PromptFiringLatents(clip::ClipTextModel& model,
-                                                         const clip::ClipTokenizer& tokenizer, sae::TopKSae& sae,
-                                                         int64_t layer, const std::string& prompt);
+                                                         const clip::ClipTokenizer& tokenizer,
+                                                         sae::TopKSae& sae, int64_t layer,
+                                                         const std::string& prompt);
 // Per latent, the fraction of `prompts` it fires on (n_latents entries).
-absl::StatusOr<std::vector<double>> FiringRates(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
-                                                sae::TopKSae& sae, int64_t layer,
-                                                const std::vector<std::string>& prompts);
+absl::StatusOr<std::vector<double>> FiringRates(clip::ClipTextModel& model,
+                                                const clip::ClipTokenizer& tokenizer, sae::TopKSae& sae,
+                                                int64_t layer, const std::vector<std::string>& prompts);
 // F from the targets' firing sets and the retain prompts' rates (see above).
 std::vector<int64_t> SelectByFiring(const std::vector<std::vector<int64_t>>& target_firing,
                                     const std::vector<double>& retain_rates, const SelectionConfig& config);
@@ -71,9 +74,10 @@ std::vector<int64_t> SelectByFiring(const std::vector<std::vector<int64_t>>& tar
 class ConceptSelector {
  public:
   // The model, tokenizer and SAE must outlive the selector.
-  static absl::StatusOr<ConceptSelector> Create(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
-                                                sae::TopKSae& sae, int64_t layer,
-                                                const std::vector<std::string>& retains, const SelectionConfig& config);
+  static absl::StatusOr<ConceptSelector> Create(clip::ClipTextModel& model,
+                                                const clip::ClipTokenizer& tokenizer, sae::TopKSae& sae,
+                                                int64_t layer, const std::vector<std::string>& retains,
+                                                const SelectionConfig& config);
   // One prompt's Top_K latents, or the latents firing on it.
   absl::StatusOr<std::vector<int64_t>> PromptLatents(const std::string& prompt) const;
   // F of one concept from its prompts' PromptLatents.
@@ -82,8 +86,8 @@ class ConceptSelector {
   absl::StatusOr<std::vector<int64_t>> SelectFor(const std::vector<std::string>& prompts) const;
 
  private:
-  ConceptSelector(clip::ClipTextModel* model, const clip::ClipTokenizer* tokenizer, sae::TopKSae* sae, int64_t layer,
-                  SelectionConfig config)
+  ConceptSelector(clip::ClipTextModel* model, const clip::ClipTokenizer* tokenizer, sae::TopKSae* sae,
+                  int64_t layer, SelectionConfig config)
       : model_(model), tokenizer_(tokenizer), sae_(sae), layer_(layer), config_(config) {}
   clip::ClipTextModel* model_;
   const clip::ClipTokenizer* tokenizer_;
@@ -94,20 +98,14 @@ class ConceptSelector {
   std::vector<double> retain_rates_;  // by firing: per latent
 };
 
-// What the gate's score measures.
-enum class ScoreMode {
-  kPaper,    // mean (h' − h)²: the official code; includes the SAE's own reconstruction error
-  kConcept,  // mean (h' − ĥ)² = mean ((s − 1) Σ_{j∈F, t≥1} z_{t,j} d_j)²: only the concept features'
-             // share, so prompts where no concept feature fires score 0 (ours; for small SAEs whose
-             // reconstruction error is as large as the concept signal)
-};
+// ScoreMode (what the gate's score measures) is in gate_core.h, the portable gate.
 absl::StatusOr<ScoreMode> ParseScoreMode(const std::string& name);  // "paper" or "concept"
 std::string ScoreModeName(ScoreMode mode);
 
 struct Deactivation {
-  at::Tensor output;  // [B, T, d]: h' for flagged prompts, h (bit-exact) for the rest
-  at::Tensor scores;  // [B]: mean squared change h' − h
-  at::Tensor flagged; // [B] bool: score >= tau
+  at::Tensor output;   // [B, T, d]: h' for flagged prompts, h (bit-exact) for the rest
+  at::Tensor scores;   // [B]: mean squared change h' − h
+  at::Tensor flagged;  // [B] bool: score >= tau
 };
 
 // Applies deactivation of `features` with scale `s` and threshold `tau` to a

@@ -10,15 +10,6 @@
 #include "components/tensor/safetensors_torch.h"
 
 namespace warden::smoothing {
-namespace {
-
-// MNIST's pixel mean and standard deviation (the normalization of Cohen et al.'s
-// and PyTorch's MNIST examples).
-constexpr double kMean = 0.1307;
-constexpr double kStd = 0.3081;
-
-}  // namespace
-
 MnistCnnImpl::MnistCnnImpl() {
   conv1_ = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 16, 5)));
   conv2_ = register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(16, 32, 5)));
@@ -28,7 +19,7 @@ MnistCnnImpl::MnistCnnImpl() {
 
 at::Tensor MnistCnnImpl::forward(const at::Tensor& pixels) {
   namespace F = torch::nn::functional;
-  at::Tensor x = (pixels - kMean) / kStd;
+  at::Tensor x = (pixels - kMnistMean) / kMnistStd;
   x = at::max_pool2d(at::relu(conv1_->forward(x)), 2);
   x = at::max_pool2d(at::relu(conv2_->forward(x)), 2);
   x = at::relu(fc1_->forward(x.flatten(1)));
@@ -36,8 +27,11 @@ at::Tensor MnistCnnImpl::forward(const at::Tensor& pixels) {
 }
 
 nlohmann::json MnistCnnMetadata(const std::string& dataset, double sigma) {
-  return {{"architecture", "mnist_cnn"}, {"dataset", dataset}, {"sigma", sigma},
-          {"input", "raw pixels in [0, 1], N x 1 x 28 x 28"}, {"num_classes", 10}};
+  return {{"architecture", "mnist_cnn"},
+          {"dataset", dataset},
+          {"sigma", sigma},
+          {"input", "raw pixels in [0, 1], N x 1 x 28 x 28"},
+          {"num_classes", 10}};
 }
 
 absl::Status SaveMnistCnn(MnistCnn& model, const nlohmann::json& metadata, const std::string& path) {
@@ -62,9 +56,9 @@ absl::Status LoadMnistCnnFromFile(const tensor::SafetensorsFile& file, MnistCnn&
     absl::StatusOr<at::Tensor> value = tensor::ReadTensor(file, **entry);
     if (!value.ok()) return value.status();
     if (value->sizes() != item.value().sizes() || value->scalar_type() != at::kFloat) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "tensor \"", item.key(), "\" has shape [", c10::Join(", ", value->sizes()),
-          "], expected F32 [", c10::Join(", ", item.value().sizes()), "]"));
+      return absl::InvalidArgumentError(absl::StrCat("tensor \"", item.key(), "\" has shape [",
+                                                     c10::Join(", ", value->sizes()), "], expected F32 [",
+                                                     c10::Join(", ", item.value().sizes()), "]"));
     }
     item.value().copy_(*value);
   }

@@ -10,15 +10,19 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "components/tensor/safetensors.h"
 
 namespace warden::smoothing {
+
+// MNIST's pixel mean and standard deviation (the normalization of Cohen et al.'s
+// and PyTorch's MNIST examples): the CNN's first layer, (x − mean) / std.
+inline constexpr double kMnistMean = 0.1307;
+inline constexpr double kMnistStd = 0.3081;
 
 // conv5(1→16) relu pool2 → conv5(16→32) relu pool2 → fc(512→128) relu → fc(128→10):
 // about 2.2 MFLOP per image.

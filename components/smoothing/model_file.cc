@@ -45,15 +45,22 @@ absl::StatusOr<ModelFormat> DetectModelFormat(const std::string& path) {
       shown.empty() ? "none (empty file)" : shown));
 }
 
+absl::Status LoadMnistCnnOrDefault(const std::string& path, MnistCnn& model, nlohmann::json* metadata) {
+  nlohmann::json ignored;
+  if (metadata == nullptr) metadata = &ignored;
+  if (!path.empty()) return LoadMnistCnn(path, model, metadata);
+  absl::StatusOr<tensor::SafetensorsFile> file =
+      tensor::SafetensorsFile::FromBytes(std::string(embedded::DefaultMnistModel()));
+  if (!file.ok()) return file.status();
+  return LoadMnistCnnFromFile(*file, model, metadata);
+}
+
 absl::StatusOr<LoadedClassifier> LoadClassifierFile(const std::string& path, int64_t num_classes,
                                                     c10::Device device) {
   nlohmann::json metadata;
   MnistCnn model;
   if (path.empty()) {
-    absl::StatusOr<tensor::SafetensorsFile> file =
-        tensor::SafetensorsFile::FromBytes(std::string(embedded::DefaultMnistModel()));
-    if (!file.ok()) return file.status();
-    if (absl::Status s = LoadMnistCnnFromFile(*file, model, &metadata); !s.ok()) return s;
+    if (absl::Status s = LoadMnistCnnOrDefault("", model, &metadata); !s.ok()) return s;
     return FromMnistCnn(model, std::move(metadata), device, "embedded MNIST CNN (sigma=0.25)");
   }
   absl::StatusOr<ModelFormat> format = DetectModelFormat(path);

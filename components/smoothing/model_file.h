@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "components/smoothing/base_classifier.h"
+#include "components/smoothing/mnist_cnn.h"
 #include "nlohmann/json.hpp"
 
 namespace warden::smoothing {
@@ -35,6 +36,10 @@ struct LoadedClassifier {
 // output width (the MNIST CNN has 10).
 absl::StatusOr<LoadedClassifier> LoadClassifierFile(const std::string& path, int64_t num_classes,
                                                     c10::Device device);
+
+// The MNIST CNN at `path` (safetensors), or the embedded sigma = 0.25 model when
+// `path` is empty, on the CPU; `metadata` (may be null) gets its metadata.
+absl::Status LoadMnistCnnOrDefault(const std::string& path, MnistCnn& model, nlohmann::json* metadata);
 
 }  // namespace warden::smoothing
 
