@@ -14,6 +14,7 @@
 #include "tools/cli/commands/sae.h"
 #include "tools/cli/commands/smooth.h"
 #include "tools/cli/commands/tensor.h"
+#include "tools/cli/commands/web.h"
 #include "tools/cli/demo.h"
 
 int main(int argc, char** argv) {
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   warden::clip::RegisterClipCommands(registry);
   warden::sae::RegisterSaeCommands(registry);
   warden::itd::RegisterItdCommands(registry);
+  warden::web::RegisterWebCommands(registry);
 
   registry.Add("", "demo", [] {
     return warden::cli::MakeDemoCommand({

@@ -2,6 +2,7 @@
 // of precedence minus the CLI flag): $WARDEN_DATA_DIR, $XDG_DATA_HOME/warden,
 // $HOME/.local/share/warden.
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -22,4 +23,20 @@ export function dataFile(relative) {
 // CLIP's BPE merges, gunzipped.
 export function clipMerges() {
   return zlib.gunzipSync(fs.readFileSync(dataFile('clip/bpe_simple_vocab_16e6.txt.gz'))).toString('utf8');
+}
+
+// ONNX Runtime Web's wasm build as tools/setup lays it out (web/ort/), loaded
+// in Node: models are given as bytes (its Node fetch cannot read file paths).
+export function loadOrt() {
+  const dir = path.dirname(dataFile('web/ort/ort.wasm.min.js'));
+  const ort = createRequire(import.meta.url)(path.join(dir, 'ort.wasm.min.js'));
+  ort.env.wasm.wasmPaths = dir + '/';
+  ort.env.wasm.numThreads = 1;
+  return ort;
+}
+
+// An npm package tools/setup put in web/node_modules (playwright-core).
+export function requireWebPackage(name) {
+  dataFile(path.join('web/node_modules', name, 'package.json'));
+  return createRequire(path.join(dataDir(), 'web/node_modules/'))(name);
 }
