@@ -5,6 +5,7 @@
 //   BM_Gate          encode + feature scaling + decode + score + select (goal: <= 1.25× GEMM)
 //   BM_EncodeGemmPart, BM_TopKPart  where the encode's time goes
 //   BM_PortableEncode the torch-free core (what the browser runs), same shapes
+//   BM_PortableGate  the whole torch-free gate on one prompt (Arg 0: paper score, 1: concept score)
 //   BM_PromptToVerdict tokenize + the default encoder with the gate hooked (with --sae etc. absent:
 //                    default encoder width; random SAE of the default size)
 // Shapes: d = 256 (the default encoder) and 768 (SD 1.x), n = 8192 latents, k = 32.
@@ -17,6 +18,7 @@
 #include "components/clip/default_encoder.h"
 #include "components/clip/vocab.h"
 #include "components/itd/filter.h"
+#include "components/itd/gate_core.h"
 #include "components/itd/itd.h"
 #include "components/sae/sae.h"
 #include "components/sae/sae_core.h"
@@ -135,6 +137,22 @@ void BM_PortableEncode(benchmark::State& state) {
   SetFlops(state, d);
 }
 
+// The whole portable gate on one prompt (gate_core.h: encode, scale, decode,
+// score): what the browser demo's WebAssembly runs, here compiled natively.
+void BM_PortableGate(benchmark::State& state) {
+  const int64_t d = 256;
+  static const sae::SaeWeights w = sae::ToPortable(SaeOfWidth(d));
+  itd::GateConfig config;
+  config.k = static_cast<int>(kK);
+  for (int64_t j : SomeFeatures()) config.features.push_back(static_cast<int32_t>(j));
+  config.mode = state.range(0) == 0 ? itd::ScoreMode::kPaper : itd::ScoreMode::kConcept;
+  const at::Tensor h = at::randn({kTokens, d});
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(itd::ScorePrompt(w, h.data_ptr<float>(), static_cast<int>(kTokens), config).score);
+  }
+  SetFlops(state, d);
+}
+
 void BM_PromptToVerdict(benchmark::State& state) {
   static std::unique_ptr<clip::ClipTokenizer> tokenizer = std::move(*clip::LoadClipTokenizer());
   static std::unique_ptr<itd::ConceptFilter> filter = [] {
@@ -163,6 +181,7 @@ BENCHMARK(BM_EncodeGemmPart)
 BENCHMARK(BM_TopKPart)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_Gate)->Arg(256)->Arg(768)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_PortableEncode)->Arg(256)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_PortableGate)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_PromptToVerdict)->Arg(1)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace

@@ -59,7 +59,7 @@ async function checkPrompt(text) {
   return {
     prompt: text,
     ids,
-    tokens: ids.slice(1, eosPosition).map((id) => tokenizer.tokenText(id)),
+    tokens: ids.slice(1, eosPosition).map((id) => tokenizer.tokenText(id).replace(/<\/w>$/, '')),
     score: result.score,
     flagged: result.flagged,
     fired: result.fired.map((f) => ({ feature: f.feature, value: f.value, concepts: owners.get(f.feature) || [] })),
@@ -74,7 +74,7 @@ function showVerdict(r) {
   $('score').textContent = r.score.toExponential(4);
   $('tau').textContent = state.config.tau.toExponential(4);
   $('gate-time').textContent = `encoder ${r.encoderMs.toFixed(1)} ms, gate ${r.gateMs.toFixed(1)} ms`;
-  $('tokens').textContent = r.tokens.join(' ');
+  $('tokens').textContent = r.tokens.join(' · ');
   const list = $('fired');
   list.replaceChildren();
   for (const f of r.fired.slice(0, 12)) {

@@ -2,7 +2,8 @@
 # Test driver: exports the demo's bundle from the default models with the real
 # CLI, then runs a Node test on it.
 #   with_bundle.sh WARDEN TEST.mjs [ARGS...]   (TEST.mjs gets ARGS... BUNDLE)
-#   with_bundle.sh --serve WARDEN TEST.mjs [ARGS...]   (TEST.mjs gets ARGS... URL)
+#   with_bundle.sh --serve WARDEN TEST.mjs [ARGS...]   (TEST.mjs gets ARGS... BUNDLE URL,
+#     with `warden web serve` serving the bundle at URL)
 set -euo pipefail
 serve=0
 if [[ "$1" == "--serve" ]]; then serve=1; shift; fi
@@ -24,4 +25,4 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 [[ -n "$url" ]] || { cat "$log"; echo "the server did not start"; exit 1; }
-node "$script" "$@" "$url"
+node "$script" "$@" "$bundle" "$url"

@@ -13,8 +13,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "components/plot/svg_plot.h"
+#include "components/smoothing/certify_core.h"
 #include "components/smoothing/certify_run.h"
 #include "components/smoothing/mnist_cnn.h"
 #include "components/smoothing/model_file.h"
@@ -297,6 +300,61 @@ class ReplayCommand : public cli::Command {
   std::string out_ = "replay";
 };
 
+// CERTIFY's decision from class counts sampled elsewhere (the browser demo, a
+// user's own sampler): the same Certify as `certify`, without a model.
+class RadiusCommand : public cli::Command {
+ public:
+  std::string Summary() const override {
+    return "CERTIFY's prediction and certified L2 radius from class counts (n0 selection, n estimation)";
+  }
+  void DefineFlags(cli::FlagSet& flags) override {
+    flags.String("selection", &selection_, "comma-separated class counts of the n0 selection draws");
+    flags.String("estimation", &estimation_, "comma-separated class counts of the n estimation draws");
+    flags.Double("sigma", &sigma_, "noise standard deviation");
+    flags.Double("alpha", &alpha_, "failure probability");
+  }
+  absl::Status Run(const std::vector<std::string>& args, std::ostream& out) override {
+    if (!args.empty()) return absl::InvalidArgumentError("radius takes no arguments");
+    if (!(sigma_ > 0) || !(alpha_ > 0 && alpha_ < 1)) {
+      return absl::InvalidArgumentError("need --sigma > 0 and 0 < --alpha < 1");
+    }
+    absl::StatusOr<std::vector<int64_t>> selection = ParseCounts("--selection", selection_);
+    if (!selection.ok()) return selection.status();
+    absl::StatusOr<std::vector<int64_t>> estimation = ParseCounts("--estimation", estimation_);
+    if (!estimation.ok()) return estimation.status();
+    if (selection->size() != estimation->size()) {
+      return absl::InvalidArgumentError(absl::StrCat("--selection has ", selection->size(), " classes, --estimation ",
+                                                     estimation->size()));
+    }
+    const CertifyResult r = Certify(*selection, *estimation, sigma_, alpha_);
+    if (r.predicted_class == kAbstain) {
+      out << absl::StrFormat("abstain p_a_lower %.17g\n", r.p_a_lower);
+    } else {
+      out << absl::StrFormat("class %d radius %.17g p_a_lower %.17g\n", r.predicted_class, r.radius_l2,
+                             r.p_a_lower);
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  static absl::StatusOr<std::vector<int64_t>> ParseCounts(const std::string& flag, const std::string& text) {
+    std::vector<int64_t> counts;
+    for (absl::string_view piece : absl::StrSplit(text, ',')) {
+      int64_t v = 0;
+      if (!absl::SimpleAtoi(piece, &v) || v < 0) {
+        return absl::InvalidArgumentError(absl::StrCat(flag, ": '", piece, "' is not a count"));
+      }
+      counts.push_back(v);
+    }
+    if (counts.size() < 2) return absl::InvalidArgumentError(absl::StrCat(flag, " needs at least two classes"));
+    return counts;
+  }
+
+  std::string selection_, estimation_;
+  double sigma_ = 0.25;
+  double alpha_ = 0.001;
+};
+
 class PlotCommand : public cli::Command {
  public:
   std::string Summary() const override {
@@ -337,6 +395,7 @@ void RegisterSmoothCommands(cli::CommandRegistry& registry) {
   registry.AddGroup("smooth", "randomized smoothing: Gaussian-noise training and certification");
   registry.Add("smooth", "train", [] { return std::make_unique<TrainCommand>(); });
   registry.Add("smooth", "certify", [] { return std::make_unique<CertifyCommand>(); });
+  registry.Add("smooth", "radius", [] { return std::make_unique<RadiusCommand>(); });
   registry.Add("smooth", "replay", [] { return std::make_unique<ReplayCommand>(); });
   registry.Add("smooth", "plot", [] { return std::make_unique<PlotCommand>(); });
 }

@@ -87,6 +87,27 @@ std::string MimeType(const std::string& path) {
   return it == types->end() ? "application/octet-stream" : it->second;
 }
 
+// Answers GET `url` from the page's files or one of `dirs` (first path
+// segment → directory); 404 for anything else, ".." included.
+void ServeFile(const std::string& url, const std::map<std::string, std::string>& page,
+               const std::map<std::string, std::string>& dirs, httplib::Response& response) {
+  std::string path;
+  if (const auto it = page.find(url); it != page.end()) {
+    path = it->second;
+  } else if (const size_t slash = url.find('/', 1); slash != std::string::npos && url.find("..") == std::string::npos) {
+    if (const auto dir = dirs.find(url.substr(1, slash - 1)); dir != dirs.end()) path = dir->second + url.substr(slash);
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (path.empty() || !std::filesystem::is_regular_file(path) || !in) {
+    response.status = 404;
+    response.set_content("not found: " + url + "\n", "text/plain");
+    return;
+  }
+  std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  response.set_header("Cache-Control", "no-cache");
+  response.set_content(body, MimeType(path).c_str());
+}
+
 class ServeCommand : public cli::Command {
  public:
   std::string Summary() const override {
@@ -120,22 +141,13 @@ class ServeCommand : public cli::Command {
       return absl::NotFoundError(absl::StrCat(bundle, "/gate.json is missing: write the bundle with warden web export"));
     }
 
+    // Every response goes through ServeFile (the MIME types browsers insist on
+    // for module scripts and wasm; no path outside the served directories).
+    const std::map<std::string, std::string> dirs = {{"bundle", bundle}, {"ort", ort}, {"data", clip}};
     httplib::Server server;
-    for (const auto& [url, path] : *page) {
-      server.Get(url, [path = path](const httplib::Request&, httplib::Response& response) {
-        std::ifstream in(path, std::ios::binary);
-        std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        response.set_header("Cache-Control", "no-cache");
-        response.set_content(body, MimeType(path).c_str());
-      });
-    }
-    for (const auto& [prefix, dir] : std::vector<std::pair<std::string, std::string>>{
-             {"/bundle", bundle}, {"/ort", ort}, {"/data", clip}}) {
-      if (!server.set_mount_point(prefix, dir)) return absl::NotFoundError(absl::StrCat(dir, " is not a directory"));
-    }
-    for (const char* ext : {"mjs", "wasm", "onnx", "bin", "gz"}) {
-      server.set_file_extension_and_mimetype_mapping(ext, MimeType(std::string(".") + ext).c_str());
-    }
+    server.Get(R"(/(.*))", [page = *page, dirs](const httplib::Request& request, httplib::Response& response) {
+      ServeFile(request.path, page, dirs, response);
+    });
     const int port = port_ == 0 ? server.bind_to_any_port(host_) : (server.bind_to_port(host_, static_cast<int>(port_))
                                                                         ? static_cast<int>(port_)
                                                                         : -1);
