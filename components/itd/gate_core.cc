@@ -28,9 +28,10 @@ GateResult ScorePrompt(const sae::SaeWeights& weights, const float* h, int token
   std::unordered_map<int32_t, float> fired;
   std::vector<float> diff(d);
   double sum = 0;
+  const std::vector<sae::SparseCode> codes = sae::EncodeTopKBatch(weights, h, tokens, config.k);
   for (int t = 0; t < tokens; ++t) {
     const float* row = h + static_cast<size_t>(t) * d;
-    const sae::SparseCode code = sae::EncodeTopK(weights, row, config.k);
+    const sae::SparseCode& code = codes[t];
     // kPaper: diff = Σ z' d_j + b_pre − h; kConcept: diff = Σ_{hit} (s − 1) z d_j.
     if (config.mode == ScoreMode::kPaper) {
       for (int i = 0; i < d; ++i) diff[i] = weights.b_pre[i] - row[i];

@@ -15,16 +15,37 @@ std::string SaeWeights::Validate() const {
   return "";
 }
 
-std::vector<float> PreActivations(const SaeWeights& w, const float* h) {
-  const int d = w.d_model;
-  std::vector<float> centered(d);
-  for (int i = 0; i < d; ++i) centered[i] = h[i] - w.b_pre[i];
-  std::vector<float> u(w.n_latents);
-  for (int j = 0; j < w.n_latents; ++j) {
+namespace {
+
+// a · b with eight independent partial sums (so compilers can use SIMD without
+// reassociating: the order is fixed, and the same wherever Dot is called).
+inline float Dot(const float* a, const float* b, int d) {
+  float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int i = 0;
+  for (; i + 8 <= d; i += 8) {
+    for (int l = 0; l < 8; ++l) lane[l] += a[i + l] * b[i + l];
+  }
+  for (; i < d; ++i) lane[i % 8] += a[i] * b[i];
+  return ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
+}
+
+}  // namespace
+
+std::vector<float> PreActivations(const SaeWeights& w, const float* h) { return PreActivationsBatch(w, h, 1); }
+
+std::vector<float> PreActivationsBatch(const SaeWeights& w, const float* h, int tokens) {
+  const int d = w.d_model, n = w.n_latents;
+  std::vector<float> centered(static_cast<size_t>(tokens) * d);
+  for (int t = 0; t < tokens; ++t) {
+    for (int i = 0; i < d; ++i) centered[static_cast<size_t>(t) * d + i] = h[static_cast<size_t>(t) * d + i] - w.b_pre[i];
+  }
+  std::vector<float> u(static_cast<size_t>(tokens) * n);
+  // Row-outer: each encoder row is read from memory once for every token.
+  for (int j = 0; j < n; ++j) {
     const float* row = w.w_enc.data() + static_cast<size_t>(j) * d;
-    float sum = 0;
-    for (int i = 0; i < d; ++i) sum += row[i] * centered[i];
-    u[j] = sum + w.b_lat[j];
+    for (int t = 0; t < tokens; ++t) {
+      u[static_cast<size_t>(t) * n + j] = Dot(row, centered.data() + static_cast<size_t>(t) * d, d) + w.b_lat[j];
+    }
   }
   return u;
 }
@@ -53,14 +74,20 @@ void TopKIndices(const float* u, int n, int k, int32_t* indices) {
   std::sort_heap(heap, heap + size, before);  // best first
 }
 
-SparseCode EncodeTopK(const SaeWeights& w, const float* h, int k) {
-  const std::vector<float> u = PreActivations(w, h);
+SparseCode EncodeTopK(const SaeWeights& w, const float* h, int k) { return EncodeTopKBatch(w, h, 1, k)[0]; }
+
+std::vector<SparseCode> EncodeTopKBatch(const SaeWeights& w, const float* h, int tokens, int k) {
+  const std::vector<float> u = PreActivationsBatch(w, h, tokens);
   k = std::max(0, std::min(k, w.n_latents));
-  SparseCode code;
-  code.indices.resize(k);
-  TopKIndices(u.data(), w.n_latents, k, code.indices.data());
-  for (int32_t j : code.indices) code.values.push_back(std::max(0.0f, u[j]));
-  return code;
+  std::vector<SparseCode> codes(tokens);
+  for (int t = 0; t < tokens; ++t) {
+    const float* ut = u.data() + static_cast<size_t>(t) * w.n_latents;
+    SparseCode& code = codes[t];
+    code.indices.resize(k);
+    TopKIndices(ut, w.n_latents, k, code.indices.data());
+    for (int32_t j : code.indices) code.values.push_back(std::max(0.0f, ut[j]));
+  }
+  return codes;
 }
 
 std::vector<float> Decode(const SaeWeights& w, const SparseCode& code) {

@@ -40,6 +40,15 @@ SparseCode EncodeTopK(const SaeWeights& w, const float* h, int k);
 // All pre-activations u (n_latents floats) of h.
 std::vector<float> PreActivations(const SaeWeights& w, const float* h);
 
+// The same for `tokens` activations (tokens × d_model, row-major) at once:
+// tokens × n_latents floats, bit-equal to PreActivations row by row, but each
+// encoder row is read once for all tokens (per token, the whole encoder would
+// stream through memory again: 8 MB per token at d = 256, n = 8192).
+std::vector<float> PreActivationsBatch(const SaeWeights& w, const float* h, int tokens);
+
+// The top-k codes of `tokens` activations, equal to EncodeTopK on each.
+std::vector<SparseCode> EncodeTopKBatch(const SaeWeights& w, const float* h, int tokens, int k);
+
 // ĥ (d_model floats) of a code.
 std::vector<float> Decode(const SaeWeights& w, const SparseCode& code);
 

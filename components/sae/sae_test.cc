@@ -50,6 +50,26 @@ TEST(SaeTest, TorchAndPortableCoreAgree) {
   EXPECT_GE(e.values.min().item<float>(), 0.0f);
 }
 
+TEST(SaeTest, BatchEncodeEqualsPerTokenBitForBit) {
+  torch::manual_seed(1);
+  SaeConfig c = Small();
+  c.d_model = 21;  // not a multiple of the dot product's 8 lanes
+  TopKSae sae(c);
+  const SaeWeights w = ToPortable(sae);
+  const at::Tensor h = torch::randn({7, 21});
+  const std::vector<float> batch = PreActivationsBatch(w, h.data_ptr<float>(), 7);
+  const std::vector<SparseCode> codes = EncodeTopKBatch(w, h.data_ptr<float>(), 7, 4);
+  ASSERT_EQ(codes.size(), 7u);
+  for (int t = 0; t < 7; ++t) {
+    const float* row = h.data_ptr<float>() + t * 21;
+    const std::vector<float> one = PreActivations(w, row);
+    for (int j = 0; j < w.n_latents; ++j) ASSERT_EQ(batch[t * w.n_latents + j], one[j]);
+    const SparseCode code = EncodeTopK(w, row, 4);
+    EXPECT_EQ(codes[t].indices, code.indices);
+    EXPECT_EQ(codes[t].values, code.values);
+  }
+}
+
 TEST(SaeTest, DecoderConstraintKeepsUnitRowsAndOrthogonalGradients) {
   torch::manual_seed(1);
   TopKSae sae(Small());
