@@ -148,7 +148,8 @@ void BM_PortableGate(benchmark::State& state) {
   config.mode = state.range(0) == 0 ? itd::ScoreMode::kPaper : itd::ScoreMode::kConcept;
   const at::Tensor h = at::randn({kTokens, d});
   for (auto _ : state) {
-    benchmark::DoNotOptimize(itd::ScorePrompt(w, h.data_ptr<float>(), static_cast<int>(kTokens), config).score);
+    benchmark::DoNotOptimize(
+        itd::ScorePrompt(w, h.data_ptr<float>(), static_cast<int>(kTokens), config).score);
   }
   SetFlops(state, d);
 }

@@ -31,20 +31,24 @@ inline float Dot(const float* a, const float* b, int d) {
 
 }  // namespace
 
-std::vector<float> PreActivations(const SaeWeights& w, const float* h) { return PreActivationsBatch(w, h, 1); }
+std::vector<float> PreActivations(const SaeWeights& w, const float* h) {
+  return PreActivationsBatch(w, h, 1);
+}
 
 std::vector<float> PreActivationsBatch(const SaeWeights& w, const float* h, int tokens) {
   const int d = w.d_model, n = w.n_latents;
   std::vector<float> centered(static_cast<size_t>(tokens) * d);
   for (int t = 0; t < tokens; ++t) {
-    for (int i = 0; i < d; ++i) centered[static_cast<size_t>(t) * d + i] = h[static_cast<size_t>(t) * d + i] - w.b_pre[i];
+    for (int i = 0; i < d; ++i)
+      centered[static_cast<size_t>(t) * d + i] = h[static_cast<size_t>(t) * d + i] - w.b_pre[i];
   }
   std::vector<float> u(static_cast<size_t>(tokens) * n);
   // Row-outer: each encoder row is read from memory once for every token.
   for (int j = 0; j < n; ++j) {
     const float* row = w.w_enc.data() + static_cast<size_t>(j) * d;
     for (int t = 0; t < tokens; ++t) {
-      u[static_cast<size_t>(t) * n + j] = Dot(row, centered.data() + static_cast<size_t>(t) * d, d) + w.b_lat[j];
+      u[static_cast<size_t>(t) * n + j] =
+          Dot(row, centered.data() + static_cast<size_t>(t) * d, d) + w.b_lat[j];
     }
   }
   return u;

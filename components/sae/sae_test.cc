@@ -1,10 +1,9 @@
 #include "components/sae/sae.h"
 
+#include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <cstdlib>
-
-#include <gtest/gtest.h>
 
 #include "components/sae/sae_core.h"
 
@@ -99,8 +98,7 @@ TEST(SaeTest, TrainingReducesLossAndAuxKFires) {
   const at::Tensor dictionary = torch::randn({32, 16});
   auto sample = [&](int64_t n) {
     const at::Tensor idx = torch::randint(0, 32, {n, 4});
-    return (dictionary.index_select(0, idx.flatten()).view({n, 4, 16}) *
-            torch::rand({n, 4, 1}).add(0.5))
+    return (dictionary.index_select(0, idx.flatten()).view({n, 4, 16}) * torch::rand({n, 4, 1}).add(0.5))
         .sum(1);
   };
   SaeConfig c = Small();
@@ -124,7 +122,7 @@ TEST(SaeTest, TrainingReducesLossAndAuxKFires) {
   }
   EXPECT_LT(last.fvu, 0.5 * first.fvu);
   EXPECT_LT(last.fvu, 0.3);
-  EXPECT_GT(max_dead, 0);   // with 64 latents for 32 directions some go dead...
+  EXPECT_GT(max_dead, 0);    // with 64 latents for 32 directions some go dead...
   EXPECT_GT(max_auxk, 0.0);  // ...and the AuxK term is then active
   EXPECT_NEAR(sae->w_dec.norm(2, 1).max().item<double>(), 1.0, 1e-5);
 }

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "components/plot/svg_plot.h"
@@ -323,8 +323,8 @@ class RadiusCommand : public cli::Command {
     absl::StatusOr<std::vector<int64_t>> estimation = ParseCounts("--estimation", estimation_);
     if (!estimation.ok()) return estimation.status();
     if (selection->size() != estimation->size()) {
-      return absl::InvalidArgumentError(absl::StrCat("--selection has ", selection->size(), " classes, --estimation ",
-                                                     estimation->size()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--selection has ", selection->size(), " classes, --estimation ", estimation->size()));
     }
     const CertifyResult r = Certify(*selection, *estimation, sigma_, alpha_);
     if (r.predicted_class == kAbstain) {
@@ -346,7 +346,8 @@ class RadiusCommand : public cli::Command {
       }
       counts.push_back(v);
     }
-    if (counts.size() < 2) return absl::InvalidArgumentError(absl::StrCat(flag, " needs at least two classes"));
+    if (counts.size() < 2)
+      return absl::InvalidArgumentError(absl::StrCat(flag, " needs at least two classes"));
     return counts;
   }
 

@@ -20,10 +20,12 @@ namespace {
 
 // The model flags both verbs share.
 void DefineModelFlags(cli::FlagSet& flags, onnx_export::WebBundleOptions& options, int64_t& digits) {
-  flags.String("clip_weights", &options.clip_weights, "HF CLIPTextModel folder (default: the committed encoder)");
+  flags.String("clip_weights", &options.clip_weights,
+               "HF CLIPTextModel folder (default: the committed encoder)");
   flags.String("sae", &options.sae, "SAE safetensors (default: the committed ItD SAE)");
   flags.String("registry", &options.registry, "concept registry JSON (default: the committed one)");
-  flags.String("classifier", &options.classifier, "MNIST CNN safetensors (default: the embedded sigma=0.25 model)");
+  flags.String("classifier", &options.classifier,
+               "MNIST CNN safetensors (default: the embedded sigma=0.25 model)");
   flags.Int("digits", &digits, "MNIST test digits offered on the page");
 }
 
@@ -31,7 +33,8 @@ absl::Status Export(const std::string& dir, onnx_export::WebBundleOptions option
                     std::ostream& out) {
   if (digits < 1 || digits > 10000) return absl::InvalidArgumentError("--digits must be in [1, 10000]");
   options.test_digits = static_cast<int>(digits);
-  return onnx_export::WriteWebBundle(dir, options, [&](const std::string& line) { out << "  " << line << "\n"; });
+  return onnx_export::WriteWebBundle(dir, options,
+                                     [&](const std::string& line) { out << "  " << line << "\n"; });
 }
 
 class ExportCommand : public cli::Command {
@@ -41,7 +44,8 @@ class ExportCommand : public cli::Command {
   }
   void DefineFlags(cli::FlagSet& flags) override {
     flags.String("out", &out_, "directory to write the bundle into");
-    flags.Bool("full_encoder", &options_.with_full_encoder, "also export the whole text encoder (clip_text.onnx)");
+    flags.Bool("full_encoder", &options_.with_full_encoder,
+               "also export the whole text encoder (clip_text.onnx)");
     DefineModelFlags(flags, options_, digits_);
   }
   absl::Status Run(const std::vector<std::string>& args, std::ostream& out) override {
@@ -69,7 +73,8 @@ absl::StatusOr<std::map<std::string, std::string>> PageFiles() {
            {"/wasm/smoothing_wasm.js", "web/smoothing/smoothing_wasm.js"}}) {
     const std::string path = tensor::FindRunfile(runfile);
     if (path.empty()) {
-      return absl::NotFoundError(absl::StrCat(runfile, " is not among this binary's runfiles: run warden built by "
+      return absl::NotFoundError(absl::StrCat(runfile,
+                                              " is not among this binary's runfiles: run warden built by "
                                               "Bazel (bazel run //tools:warden -- web serve)"));
     }
     files[url] = path;
@@ -79,10 +84,15 @@ absl::StatusOr<std::map<std::string, std::string>> PageFiles() {
 }
 
 std::string MimeType(const std::string& path) {
-  static const auto* types = new std::map<std::string, std::string>{
-      {".html", "text/html; charset=utf-8"}, {".js", "text/javascript"}, {".mjs", "text/javascript"},
-      {".css", "text/css"}, {".json", "application/json"}, {".wasm", "application/wasm"},
-      {".onnx", "application/octet-stream"}, {".bin", "application/octet-stream"}, {".gz", "application/gzip"}};
+  static const auto* types = new std::map<std::string, std::string>{{".html", "text/html; charset=utf-8"},
+                                                                    {".js", "text/javascript"},
+                                                                    {".mjs", "text/javascript"},
+                                                                    {".css", "text/css"},
+                                                                    {".json", "application/json"},
+                                                                    {".wasm", "application/wasm"},
+                                                                    {".onnx", "application/octet-stream"},
+                                                                    {".bin", "application/octet-stream"},
+                                                                    {".gz", "application/gzip"}};
   const auto it = types->find(std::filesystem::path(path).extension().string());
   return it == types->end() ? "application/octet-stream" : it->second;
 }
@@ -94,8 +104,10 @@ void ServeFile(const std::string& url, const std::map<std::string, std::string>&
   std::string path;
   if (const auto it = page.find(url); it != page.end()) {
     path = it->second;
-  } else if (const size_t slash = url.find('/', 1); slash != std::string::npos && url.find("..") == std::string::npos) {
-    if (const auto dir = dirs.find(url.substr(1, slash - 1)); dir != dirs.end()) path = dir->second + url.substr(slash);
+  } else if (const size_t slash = url.find('/', 1);
+             slash != std::string::npos && url.find("..") == std::string::npos) {
+    if (const auto dir = dirs.find(url.substr(1, slash - 1)); dir != dirs.end())
+      path = dir->second + url.substr(slash);
   }
   std::ifstream in(path, std::ios::binary);
   if (path.empty() || !std::filesystem::is_regular_file(path) || !in) {
@@ -128,8 +140,8 @@ class ServeCommand : public cli::Command {
     const std::string clip = tensor::DataDir() + "/clip";
     if (!std::filesystem::exists(ort + "/ort.wasm.min.js") ||
         !std::filesystem::exists(clip + "/bpe_simple_vocab_16e6.txt.gz")) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("ONNX Runtime Web or the CLIP vocab is missing under ", tensor::DataDir(), ": run tools/setup"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "ONNX Runtime Web or the CLIP vocab is missing under ", tensor::DataDir(), ": run tools/setup"));
     }
     std::string bundle = bundle_;
     if (bundle.empty()) {
@@ -138,19 +150,21 @@ class ServeCommand : public cli::Command {
       out << "exporting the models to " << bundle << "\n";
       if (absl::Status s = Export(bundle, options_, digits_, out); !s.ok()) return s;
     } else if (!std::filesystem::exists(bundle + "/gate.json")) {
-      return absl::NotFoundError(absl::StrCat(bundle, "/gate.json is missing: write the bundle with warden web export"));
+      return absl::NotFoundError(
+          absl::StrCat(bundle, "/gate.json is missing: write the bundle with warden web export"));
     }
 
     // Every response goes through ServeFile (the MIME types browsers insist on
     // for module scripts and wasm; no path outside the served directories).
     const std::map<std::string, std::string> dirs = {{"bundle", bundle}, {"ort", ort}, {"data", clip}};
     httplib::Server server;
-    server.Get(R"(/(.*))", [page = *page, dirs](const httplib::Request& request, httplib::Response& response) {
-      ServeFile(request.path, page, dirs, response);
-    });
-    const int port = port_ == 0 ? server.bind_to_any_port(host_) : (server.bind_to_port(host_, static_cast<int>(port_))
-                                                                        ? static_cast<int>(port_)
-                                                                        : -1);
+    server.Get(R"(/(.*))",
+               [page = *page, dirs](const httplib::Request& request, httplib::Response& response) {
+                 ServeFile(request.path, page, dirs, response);
+               });
+    const int port =
+        port_ == 0 ? server.bind_to_any_port(host_)
+                   : (server.bind_to_port(host_, static_cast<int>(port_)) ? static_cast<int>(port_) : -1);
     if (port < 0) return absl::UnavailableError(absl::StrCat("cannot listen on ", host_, ":", port_));
     out << "serving the Warden demo at http://" << host_ << ":" << port << "/ (Ctrl-C stops)" << std::endl;
     if (!server.listen_after_bind()) return absl::InternalError("the server stopped with an error");
