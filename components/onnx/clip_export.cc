@@ -26,6 +26,7 @@ absl::StatusOr<onnx::ModelProto> ExportClipText(clip::ClipTextModel& model, int6
   for (const auto& item : model->named_parameters()) p[item.key()] = item.value().detach().to(at::kFloat);
 
   GraphBuilder g(full ? "clip_text" : absl::StrCat("clip_text_to_layer_", last_layer));
+  g.set_store_exact_half(true);
   g.Input("input_ids", onnx::TensorProto::INT64, {{0, "batch"}, {0, "tokens"}});
 
   // Embeddings: token rows + the first `tokens` position rows.

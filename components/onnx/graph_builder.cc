@@ -43,16 +43,22 @@ std::string GraphBuilder::Initializer(const std::string& prefix, const at::Tenso
   onnx::TensorProto* t = graph_->add_initializer();
   t->set_name(name);
   at::Tensor v = value.detach().cpu().contiguous();
+  bool as_half = false;
   if (v.scalar_type() == at::kLong) {
     t->set_data_type(onnx::TensorProto::INT64);
   } else {
     v = v.to(at::kFloat).contiguous();
-    t->set_data_type(onnx::TensorProto::FLOAT);
+    const at::Tensor half = v.to(at::kHalf);
+    as_half = store_exact_half_ && v.numel() > 1 && at::equal(half.to(at::kFloat), v);
+    if (as_half) v = half.contiguous();
+    t->set_data_type(as_half ? onnx::TensorProto::FLOAT16 : onnx::TensorProto::FLOAT);
   }
   for (int64_t d : v.sizes()) t->add_dims(d);
   // raw_data is little-endian, as every machine that runs this.
   t->set_raw_data(std::string(static_cast<const char*>(v.data_ptr()), v.numel() * v.element_size()));
-  return name;
+  if (!as_half) return name;
+  t->set_name(name + "_f16");
+  return Node("Cast", {name + "_f16"}, {IntAttr("to", onnx::TensorProto::FLOAT)}, name);
 }
 
 std::string GraphBuilder::Ints(const std::string& prefix, const std::vector<int64_t>& values) {

@@ -31,8 +31,13 @@ class GraphBuilder {
   explicit GraphBuilder(const std::string& graph_name);
 
   // A constant tensor (float32 or int64; copied, made contiguous on the CPU).
-  // Returns its name ("<prefix>" made unique).
+  // Returns the name of a float32/int64 value ("<prefix>" made unique). With
+  // exact-half storage on, a float tensor whose every value is a float16
+  // number is stored as float16 and cast back to float32 by a Cast node,
+  // which ONNX Runtime folds when it loads the model: half the file, the same
+  // numbers (the committed CLIP encoder is F16, so all its weights qualify).
   std::string Initializer(const std::string& prefix, const at::Tensor& value);
+  void set_store_exact_half(bool on) { store_exact_half_ = on; }
   std::string Ints(const std::string& prefix, const std::vector<int64_t>& values);  // 1-D int64
   std::string Scalar(const std::string& prefix, float value);                       // 0-D float
 
@@ -56,6 +61,7 @@ class GraphBuilder {
   onnx::ModelProto model_;
   onnx::GraphProto* graph_;
   int64_t counter_ = 0;
+  bool store_exact_half_ = false;
 };
 
 onnx::AttributeProto IntAttr(const std::string& name, int64_t value);

@@ -65,6 +65,42 @@ TEST(ClipExportTest, WholeEncoderAndPrefixAreValidGraphs) {
   EXPECT_EQ(Ops(*full).count("Sigmoid"), 3u);  // quick GELU
 }
 
+// Float16 initializers and their bytes; every one is cast back by one Cast node.
+std::pair<int64_t, int64_t> HalfInitializers(const onnx::ModelProto& model, int64_t* all_bytes) {
+  int64_t count = 0, bytes = 0;
+  *all_bytes = 0;
+  for (const auto& init : model.graph().initializer()) {
+    *all_bytes += static_cast<int64_t>(init.raw_data().size());
+    if (init.data_type() == onnx::TensorProto::FLOAT16) {
+      ++count;
+      bytes += static_cast<int64_t>(init.raw_data().size());
+    }
+  }
+  EXPECT_EQ(static_cast<int64_t>(Ops(model).count("Cast")), count);
+  return {count, bytes};
+}
+
+TEST(ClipExportTest, WeightsThatAreHalfNumbersAreStoredAsHalf) {
+  clip::ClipTextModel model(TinyConfig("quick_gelu"));
+  int64_t float_bytes = 0, half_bytes = 0;
+  absl::StatusOr<onnx::ModelProto> mixed = ExportClipText(model, -1);
+  ASSERT_TRUE(mixed.ok()) << mixed.status();
+  // torch's random init is not F16 (LayerNorm's ones and zeros are): some, not all.
+  const int64_t some = HalfInitializers(*mixed, &float_bytes).first;
+  EXPECT_GT(some, 0);
+  EXPECT_LT(some, static_cast<int64_t>(model->parameters().size()));
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : model->parameters()) p.copy_(p.to(at::kHalf).to(at::kFloat));
+  }
+  absl::StatusOr<onnx::ModelProto> half = ExportClipText(model, -1);
+  ASSERT_TRUE(half.ok()) << half.status();
+  const auto [count, bytes] = HalfInitializers(*half, &half_bytes);
+  // Every parameter and the causal mask (its -inf are F16 too); scalars and shapes stay.
+  EXPECT_GT(count, static_cast<int64_t>(model->parameters().size()));
+  EXPECT_LT(half_bytes, float_bytes * 6 / 10);
+}
+
 TEST(ClipExportTest, ExactGeluUsesErf) {
   clip::ClipTextModel model(TinyConfig("gelu"));
   absl::StatusOr<onnx::ModelProto> full = ExportClipText(model, -1);

@@ -189,7 +189,16 @@ def main():
         # One set of defines for every TU (a PCH must see the same macros as its TUs).
         defines = sorted({d for _, ds in actions.values() for d in ds} | set(EXTRA_DEFINES))
         cuda_include = "/usr/local/cuda/include"
+        # The include tree ships an old copy of protobuf's headers (google/protobuf);
+        # sources that use Debian's protobuf (ONNX export: components/onnx) must see
+        # Debian's, as the Bazel build does. An overlay holding only google/ -> the
+        # system's comes first; LibTorch's own headers do not include protobuf.
+        overlay = os.path.join(tmp, "protobuf_overlay")
+        os.makedirs(overlay, exist_ok=True)
+        if os.path.isdir("/usr/include/google/protobuf"):
+            os.symlink("/usr/include/google", os.path.join(overlay, "google"))
         common = ["-std=c++17", "-fsyntax-only", "-w", "-Wno-everything", "-ferror-limit=5",
+                  "-isystem", overlay,
                   "-isystem", include, "-isystem", os.path.join(include, "torch", "csrc", "api", "include")]
         if os.path.isdir(cuda_include):
             common += ["-isystem", cuda_include]
