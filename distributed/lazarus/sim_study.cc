@@ -42,6 +42,8 @@ absl::StatusOr<StudyResult> RunStudy(const SimModel& model,
       summary.mean_time.restart_s += w * run->time.restart_s;
       summary.mean_time.lost_s += w * run->time.lost_s;
       summary.mean_time.idle_s += w * run->time.idle_s;
+      summary.mean_time.redone_s += w * run->time.redone_s;
+      summary.mean_time.rebalance_s += w * run->time.rebalance_s;
       summary.mean_recovered += w * run->failures_recovered;
       summary.mean_restarts += w * run->checkpoint_restarts;
       summary.mean_moved += w * static_cast<double>(run->experts_moved);
@@ -65,21 +67,24 @@ absl::StatusOr<StudyResult> RunStudy(const SimModel& model,
 }
 
 std::string StudyTable(const StudyResult& study) {
-  std::string out = absl::StrFormat("%-8s %22s %9s %8s %8s %8s %8s %8s %6s %6s\n", "policy",
-                                    "samples (95% CI)", "speedup", "compute", "ckpt", "reconf",
-                                    "restart", "lost", "recov", "rstrt");
+  std::string out = absl::StrFormat("%-8s %22s %9s %8s %8s %8s %8s %8s %8s %8s %6s %6s\n", "policy",
+                                    "samples (95% CI)", "speedup", "compute", "redone", "ckpt", "reconf",
+                                    "rebal", "restart", "lost", "recov", "rstrt");
   const double lazarus = study.policies[0].mean_samples;
   for (const PolicySummary& p : study.policies) {
     const TimeBreakdown& t = p.mean_time;
-    const double total = t.compute_s + t.checkpoint_s + t.reconfigure_s + t.restart_s + t.lost_s + t.idle_s;
+    const double total = t.compute_s + t.redone_s + t.checkpoint_s + t.reconfigure_s + t.rebalance_s +
+                         t.restart_s + t.lost_s + t.idle_s;
     auto share = [&](double x) { return absl::StrFormat("%7.1f%%", 100 * x / std::max(total, 1e-9)); };
-    out += absl::StrFormat("%-8s %12.0f ± %7.0f %8.2fx %s %s %s %s %s %6.1f %6.1f\n",
+    out += absl::StrFormat("%-8s %12.0f ± %7.0f %8.2fx %s %s %s %s %s %s %s %6.1f %6.1f\n",
                            PolicyName(p.policy), p.mean_samples, p.ci95,
                            p.mean_samples > 0 ? lazarus / p.mean_samples : 0.0, share(t.compute_s),
-                           share(t.checkpoint_s), share(t.reconfigure_s), share(t.restart_s),
-                           share(t.lost_s), p.mean_recovered, p.mean_restarts);
+                           share(t.redone_s), share(t.checkpoint_s), share(t.reconfigure_s),
+                           share(t.rebalance_s), share(t.restart_s), share(t.lost_s), p.mean_recovered,
+                           p.mean_restarts);
   }
-  out += "(speedup = Lazarus samples / policy samples; time shares of the horizon)\n";
+  out += "(speedup = Lazarus samples / policy samples; time shares of the horizon; compute = kept steps, "
+         "redone = steps rolled back by a checkpoint restart)\n";
   return out;
 }
 

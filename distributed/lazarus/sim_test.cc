@@ -50,6 +50,27 @@ TEST(TraceTest, SpotTraceIsSeededSortedAndBounded) {
   }
 }
 
+TEST(TraceTest, SpotNodesStartingUpAreNotRequestedAgain) {
+  // Start-up longer than an hour: granted nodes stay pending across hours.
+  SpotModel model;
+  model.preempt_per_hour = 0.9;
+  model.grant_per_hour = 1.0;
+  model.startup_s = 5400;
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    const FailureTrace trace = SpotTrace(10, model, 10 * 3600, seed);
+    int alive = 10, failures = 0, joins = 0;
+    for (const TraceEvent& e : trace.events) {
+      alive += e.joins - e.failures;
+      failures += e.failures;
+      joins += e.joins;
+      ASSERT_GE(alive, 1) << "seed " << seed << " at " << e.time_s;
+      ASSERT_LE(alive, 10) << "seed " << seed << " at " << e.time_s;
+      ASSERT_LE(joins, failures) << "a node was replaced twice (seed " << seed << ")";
+    }
+    EXPECT_GT(joins, 0);
+  }
+}
+
 TEST(TraceTest, CsvReplayCapsAndRejectsGarbage) {
   const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/trace.csv";
   std::ofstream(path) << "time_s,failures,joins\n60,2,0\n200,0,5\n400,1,0\n";
@@ -77,11 +98,48 @@ TEST(SimulatorTest, NoFailuresThroughputFollowsTheStepModel) {
   // Time is fully accounted for.
   for (const SimRun& r : {lazarus, ds}) {
     const TimeBreakdown& t = r.time;
-    const double total = t.compute_s + t.checkpoint_s + t.reconfigure_s + t.restart_s + t.lost_s + t.idle_s;
+    const double total = t.compute_s + t.redone_s + t.checkpoint_s + t.reconfigure_s + t.rebalance_s +
+                         t.restart_s + t.lost_s + t.idle_s;
     EXPECT_NEAR(total, 1800, 2.0);
+    EXPECT_EQ(t.redone_s, 0);  // no restart, nothing redone
     EXPECT_EQ(r.curve_t.size(), r.curve_samples.size());
     EXPECT_TRUE(std::is_sorted(r.curve_samples.begin(), r.curve_samples.end()));
   }
+}
+
+TEST(SimulatorTest, ARestartIsItsNamedPartsAndRedoesTheLostSteps) {
+  SimModel model = GptLarge();
+  EXPECT_DOUBLE_EQ(model.checkpoint_s(), model.state_gb * 8 / model.storage_gbps);
+  EXPECT_DOUBLE_EQ(model.restart_s(),
+                   model.detect_s + model.rendezvous_s + model.startup_s + model.checkpoint_s());
+  const FailureTrace trace = ControlledTrace(10, 300, 1800);
+  SimRun ds = *Simulate(model, trace, Policy::kDeepSpeed, 1800, 3);
+  ASSERT_GT(ds.checkpoint_restarts, 0);
+  EXPECT_NEAR(ds.time.restart_s, ds.checkpoint_restarts * model.restart_s(), 1e-6);
+  EXPECT_GT(ds.time.redone_s, 0);  // steps since the last checkpoint, done twice
+  const TimeBreakdown& t = ds.time;
+  EXPECT_NEAR(t.compute_s + t.redone_s + t.checkpoint_s + t.reconfigure_s + t.rebalance_s + t.restart_s +
+                  t.lost_s + t.idle_s,
+              1800, 2.0);
+  // A slower start-up costs DS exactly that much more per restart.
+  model.startup_s += 100;
+  SimRun slower = *Simulate(model, trace, Policy::kDeepSpeed, 1800, 3);
+  EXPECT_LT(slower.samples, ds.samples);
+}
+
+TEST(SimulatorTest, RebalancingFollowsDriftingLoads) {
+  SimModel model = GptLarge();
+  model.load_drift = 1.0;  // routing that moves a lot: re-planning must pay for itself
+  FailureTrace none{"none", 10, {}};
+  SimRun rebalanced = *Simulate(model, none, Policy::kLazarus, 3600, 2);
+  EXPECT_GT(rebalanced.time.rebalance_s, 0);
+  model.rebalance_every = 0;
+  SimRun fixed = *Simulate(model, none, Policy::kLazarus, 3600, 2);
+  EXPECT_EQ(fixed.time.rebalance_s, 0);
+  EXPECT_GT(rebalanced.samples, fixed.samples);  // re-planning for the current loads pays for itself
+  model.load_drift = 0;  // no drift: the initial plan stays right
+  SimRun still = *Simulate(model, none, Policy::kLazarus, 3600, 2);
+  EXPECT_GT(still.samples, fixed.samples);
 }
 
 TEST(SimulatorTest, LazarusRecoversSingleFailuresWithoutCheckpoints) {

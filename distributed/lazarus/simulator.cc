@@ -27,13 +27,56 @@ std::vector<std::vector<double>> LayerLoads(const SimModel& model, uint64_t seed
   return loads;
 }
 
+// One drift step of the loads around their initial values: each expert's
+// log-load deviation follows d ← 0.9 d + N(0, (1 − 0.81) σ²), an AR(1) whose
+// stationary spread is σ, so routing keeps changing without the skew growing
+// without bound.
+void DriftLoads(const std::vector<std::vector<double>>& base, std::vector<std::vector<double>>& deviation,
+                std::vector<std::vector<double>>& loads, double sigma, std::mt19937_64& rng) {
+  std::normal_distribution<double> step(0.0, sigma * std::sqrt(1 - 0.81));
+  for (size_t l = 0; l < loads.size(); ++l) {
+    for (size_t e = 0; e < loads[l].size(); ++e) {
+      deviation[l][e] = 0.9 * deviation[l][e] + step(rng);
+      loads[l][e] = base[l][e] * std::exp(deviation[l][e]);
+    }
+  }
+}
+
+// DS's imbalance: the hottest expert over the mean, averaged over layers
+// (capacity padding makes every EP rank wait for the hottest expert).
+double DsImbalance(const std::vector<std::vector<double>>& loads) {
+  double sum = 0;
+  for (const auto& layer : loads) {
+    sum += *std::max_element(layer.begin(), layer.end()) /
+           (std::accumulate(layer.begin(), layer.end(), 0.0) / static_cast<double>(layer.size()));
+  }
+  return sum / static_cast<double>(loads.size());
+}
+
 // Lazarus's plan on `nodes` GPUs: one MRO placement per layer; empty (the job
 // waits for nodes) when the GPUs cannot hold every expert once.
 struct LazarusPlan {
   std::vector<Placement> layers;
-  std::vector<int> physical;  // plan node -> physical node id
-  double imbalance = 1.0;     // mean over layers of max node load / mean node load
+  std::vector<std::vector<int>> replicas;  // per layer, per expert
+  std::vector<int> physical;               // plan node -> physical node id
+  double imbalance = 1.0;                  // mean over layers of max node load / mean node load
 };
+
+// The plan's imbalance under `loads` (which may have drifted since it was made):
+// a replica of expert e carries load_e / r_e; a node sums its slots.
+double PlanImbalance(const LazarusPlan& plan, const std::vector<std::vector<double>>& loads) {
+  double imbalance = 0;
+  for (size_t l = 0; l < plan.layers.size(); ++l) {
+    const int nodes = plan.layers[l].num_nodes();
+    std::vector<double> node_load(nodes, 0.0);
+    for (int j = 0; j < nodes; ++j) {
+      for (int e : plan.layers[l].nodes[j]) node_load[j] += loads[l][e] / plan.replicas[l][e];
+    }
+    const double mean = std::accumulate(node_load.begin(), node_load.end(), 0.0) / nodes;
+    imbalance += *std::max_element(node_load.begin(), node_load.end()) / mean;
+  }
+  return plan.layers.empty() ? 1.0 : imbalance / static_cast<double>(plan.layers.size());
+}
 
 LazarusPlan MakePlan(const SimModel& model, const std::vector<std::vector<double>>& loads,
                      const std::vector<int>& physical) {
@@ -41,19 +84,11 @@ LazarusPlan MakePlan(const SimModel& model, const std::vector<std::vector<double
   const int nodes = static_cast<int>(physical.size());
   if (static_cast<int64_t>(nodes) * model.slots < model.experts) return plan;  // cannot run: wait
   plan.physical = physical;
-  double imbalance = 0;
   for (const auto& layer : loads) {
-    const std::vector<int> r = AllocateReplicas(layer, nodes, model.slots, model.fault_tolerance)->replicas;
-    plan.layers.push_back(*PlaceMro(r, nodes, model.slots));
-    // Token share per replica of expert e is load_e / r_e; node load sums its slots.
-    std::vector<double> node_load(nodes, 0.0);
-    for (int j = 0; j < nodes; ++j) {
-      for (int e : plan.layers.back().nodes[j]) node_load[j] += layer[e] / r[e];
-    }
-    const double mean = std::accumulate(node_load.begin(), node_load.end(), 0.0) / nodes;
-    imbalance += *std::max_element(node_load.begin(), node_load.end()) / mean;
+    plan.replicas.push_back(AllocateReplicas(layer, nodes, model.slots, model.fault_tolerance)->replicas);
+    plan.layers.push_back(*PlaceMro(plan.replicas.back(), nodes, model.slots));
   }
-  plan.imbalance = imbalance / static_cast<double>(loads.size());
+  plan.imbalance = PlanImbalance(plan, loads);
   return plan;
 }
 
@@ -83,8 +118,8 @@ SimModel GptSmall() {
   m.expert_s = 0.17;
   m.comm_s = 0.06;
   m.expert_state_mb = 63;
-  m.checkpoint_s = 6;  // ~14 B/param × 521M params over 10 Gbps
-  m.restart_s = 45;
+  m.state_gb = 7.3;  // 14 B/param × 521M params
+  m.startup_s = 60;  // a smaller model builds and loads faster
   return m;
 }
 
@@ -103,13 +138,11 @@ absl::StatusOr<SimRun> Simulate(const SimModel& model, const FailureTrace& trace
     return absl::InvalidArgumentError("need nodes, experts, slots >= 1 and a positive horizon");
   }
   std::mt19937_64 rng(seed);
-  const std::vector<std::vector<double>> loads = LayerLoads(model, seed);
-  double ds_imbalance = 0;  // hottest expert over the mean, averaged over layers
-  for (const auto& layer : loads) {
-    ds_imbalance += *std::max_element(layer.begin(), layer.end()) /
-                    (std::accumulate(layer.begin(), layer.end(), 0.0) / layer.size());
-  }
-  ds_imbalance /= static_cast<double>(loads.size());
+  std::mt19937_64 drift_rng(seed ^ 0xd71f7);
+  const std::vector<std::vector<double>> base_loads = LayerLoads(model, seed);
+  std::vector<std::vector<double>> loads = base_loads;
+  std::vector<std::vector<double>> deviation(loads.size(), std::vector<double>(model.experts, 0.0));
+  double ds_imbalance = DsImbalance(loads);
 
   const int max_nodes = trace.initial_nodes + std::accumulate(
       trace.events.begin(), trace.events.end(), 0, [](int s, const TraceEvent& e) { return s + e.joins; });
@@ -125,8 +158,8 @@ absl::StatusOr<SimRun> Simulate(const SimModel& model, const FailureTrace& trace
   };
 
   SimRun run;
-  double t = 0, samples_at_checkpoint = 0;
-  int64_t steps_since_checkpoint = 0;
+  double t = 0, samples_at_checkpoint = 0, compute_since_checkpoint = 0;
+  int64_t steps_since_checkpoint = 0, steps_executed = 0;
   // Policy state: Lazarus's plan; DS/DS(FT)'s active groups of EP nodes.
   LazarusPlan plan;
   std::vector<std::vector<int>> groups;  // DS / DS(FT): active expert-parallel groups
@@ -151,11 +184,26 @@ absl::StatusOr<SimRun> Simulate(const SimModel& model, const FailureTrace& trace
     return model.dense_s + model.expert_s * imbalance + model.comm_s;
   };
   auto restart_from_checkpoint = [&] {
-    run.samples = samples_at_checkpoint;  // the work since the checkpoint is lost
+    run.samples = samples_at_checkpoint;  // the work since the checkpoint is lost: redone
+    run.time.compute_s -= compute_since_checkpoint;
+    run.time.redone_s += compute_since_checkpoint;
+    compute_since_checkpoint = 0;
     steps_since_checkpoint = 0;
-    run.time.restart_s += model.restart_s;
-    t += model.restart_s;
+    run.time.restart_s += model.restart_s();
+    t += model.restart_s();
     ++run.checkpoint_restarts;
+  };
+  // Moves Lazarus to `next` (a new plan on the same or new nodes); returns the
+  // seconds the moved experts' state takes over the network.
+  auto switch_plan = [&](LazarusPlan next) {
+    const LazarusPlan old = plan;
+    plan = std::move(next);
+    absl::StatusOr<Reconfiguration> moves =
+        PlanReconfiguration(old.layers, old.physical, plan.layers, plan.physical, model.experts);
+    const int64_t moved = moves.ok() ? static_cast<int64_t>(moves->transfers.size()) : 0;
+    if (moves.ok()) plan.physical = moves->plan_to_physical;
+    run.experts_moved += moved;
+    return static_cast<double>(moved) * model.expert_state_mb * 8e-3 / model.network_gbps;
   };
   const int checkpoint_every = policy == Policy::kLazarus   ? model.lazarus_checkpoint_every
                                : policy == Policy::kDeepSpeed ? model.ds_checkpoint_every
@@ -182,13 +230,26 @@ absl::StatusOr<SimRun> Simulate(const SimModel& model, const FailureTrace& trace
     } else if (t + dt <= event_t) {
       t += dt;
       run.time.compute_s += dt;
+      compute_since_checkpoint += dt;
       run.samples += static_cast<double>(used) * model.batch_per_node;
       ++run.steps;
+      ++steps_executed;
       if (++steps_since_checkpoint == checkpoint_every) {
-        t += model.checkpoint_s;
-        run.time.checkpoint_s += model.checkpoint_s;
+        t += model.checkpoint_s();
+        run.time.checkpoint_s += model.checkpoint_s();
         samples_at_checkpoint = run.samples;
         steps_since_checkpoint = 0;
+        compute_since_checkpoint = 0;
+      }
+      if (model.drift_every > 0 && steps_executed % model.drift_every == 0 && model.load_drift > 0) {
+        DriftLoads(base_loads, deviation, loads, model.load_drift, drift_rng);
+        ds_imbalance = DsImbalance(loads);
+        if (policy == Policy::kLazarus) plan.imbalance = PlanImbalance(plan, loads);
+      }
+      if (policy == Policy::kLazarus && model.rebalance_every > 0 && steps_executed % model.rebalance_every == 0) {
+        const double transfer_s = switch_plan(MakePlan(model, loads, plan.physical));
+        run.time.rebalance_s += model.rebalance_s + transfer_s;
+        t += model.rebalance_s + transfer_s;
       }
       record();
       continue;
@@ -217,15 +278,7 @@ absl::StatusOr<SimRun> Simulate(const SimModel& model, const FailureTrace& trace
         replan();
       } else if (!victims.empty() || event.joins > 0) {
         // Reconfigure: new plan on the alive nodes; move the missing experts.
-        const LazarusPlan old = plan;
-        replan();
-        absl::StatusOr<Reconfiguration> moves = PlanReconfiguration(
-            old.layers, old.physical, plan.layers, plan.physical, model.experts);
-        int64_t moved = moves.ok() ? static_cast<int64_t>(moves->transfers.size()) : 0;
-        if (moves.ok()) plan.physical = moves->plan_to_physical;
-        const double transfer_s = static_cast<double>(moved) * model.expert_state_mb * 8e-3 /
-                                  model.network_gbps;
-        run.experts_moved += moved;
+        const double transfer_s = switch_plan(MakePlan(model, loads, alive_ids()));
         run.time.reconfigure_s += model.reconfigure_s + transfer_s;
         t += model.reconfigure_s + transfer_s;
         if (!victims.empty()) ++run.failures_recovered;

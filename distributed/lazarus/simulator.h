@@ -37,11 +37,28 @@ struct SimModel {
   double expert_state_mb = 112;   // weights + optimizer state per expert (spec §1)
   double network_gbps = 100;
   double reconfigure_s = 25;      // communicator rebuild etc. (spec: 20–40 s total)
-  double checkpoint_s = 19;       // NFS over 10 Gbps: ~14 B/param × 1.7B params
-  double restart_s = 60;          // process restart + checkpoint load
+  // Checkpoints and DeepSpeed's restart, each part a parameter (see
+  // docs/benchmarks.md, "Lazarus simulator", for the sources and the fit):
+  double state_gb = 23.8;         // weights + Adam state, 14 B/param × 1.7B params (spec §6)
+  double storage_gbps = 10;       // the checkpoint store: NFS over 10 Gb/s (spec §6)
+  double detect_s = 30;           // failure detection: a collective or heartbeat timeout
+  double rendezvous_s = 30;       // torchelastic re-rendezvous of the survivors ("30 s+", spec §10)
+  double startup_s = 90;          // new processes: CUDA/NCCL init, model and engine build, first step
+  // Loads drift: every `drift_every` steps each expert's log-load moves (an
+  // AR(1) around its initial value with stationary spread `load_drift`; spec
+  // §9: routing skew changes during training); Lazarus re-plans on the current
+  // loads every `rebalance_every` steps.
+  double load_drift = 0.3;
+  int drift_every = 50;
+  int rebalance_every = 200;
+  double rebalance_s = 2;         // re-plan + the moved experts' state over the network
   int lazarus_checkpoint_every = 250;
   int ds_checkpoint_every = 50;
   int dsft_checkpoint_every = 250;
+
+  double checkpoint_s() const { return state_gb * 8 / storage_gbps; }
+  // A checkpoint restart: detection, rendezvous, start-up, then the state read back.
+  double restart_s() const { return detect_s + rendezvous_s + startup_s + checkpoint_s(); }
 };
 
 // GPT-S: 8 experts, EP 2, smaller per-step and checkpoint costs (spec §6).
@@ -51,8 +68,11 @@ SimModel GptLarge();
 enum class Policy { kLazarus, kDeepSpeed, kDeepSpeedFt };
 const char* PolicyName(Policy policy);
 
+// Where the horizon went. compute_s counts only steps whose samples were kept;
+// redone_s is compute rolled back by a checkpoint restart (done twice).
 struct TimeBreakdown {
   double compute_s = 0, checkpoint_s = 0, reconfigure_s = 0, restart_s = 0, lost_s = 0, idle_s = 0;
+  double redone_s = 0, rebalance_s = 0;
 };
 
 struct SimRun {

@@ -52,29 +52,45 @@ FailureTrace SpotTrace(int nodes, const SpotModel& model, double horizon_s, uint
   FailureTrace trace{"spot (Bamboo model)", nodes, {}};
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
-  int alive = nodes, pending = 0;  // pending: granted, starting up
-  std::vector<TraceEvent> arrivals;
+  // alive: usable nodes; pending: granted and starting up (their join is
+  // scheduled). A node is requested only while alive + pending < nodes.
+  int alive = nodes, pending = 0;
+  std::vector<TraceEvent> scheduled;  // joins of granted nodes, any hour
   for (double hour = 0; hour < horizon_s; hour += 3600) {
-    // Preemptions and grants of this hour, at uniform times, applied in order.
-    std::vector<TraceEvent> hour_events;
+    // Draws at the start of the hour: each live node may be preempted at a
+    // uniform time in it; each missing node's request may be granted at a
+    // uniform time, joining startup_s later (possibly in a later hour).
+    std::vector<TraceEvent> due;
     for (int i = 0; i < alive; ++i) {
-      if (unit(rng) < model.preempt_per_hour) hour_events.push_back({hour + 3600 * unit(rng), 1, 0});
+      if (unit(rng) < model.preempt_per_hour) due.push_back({hour + 3600 * unit(rng), 1, 0});
     }
-    for (int i = 0; i < nodes - alive - pending; ++i) {
+    const int missing = nodes - alive - pending;
+    for (int i = 0; i < missing; ++i) {
       if (unit(rng) < model.grant_per_hour) {
-        hour_events.push_back({hour + 3600 * unit(rng) + model.startup_s, 0, 1});
+        scheduled.push_back({hour + 3600 * unit(rng) + model.startup_s, 0, 1});
+        ++pending;
       }
     }
-    std::sort(hour_events.begin(), hour_events.end(),
-              [](const TraceEvent& a, const TraceEvent& b) { return a.time_s < b.time_s; });
-    for (const TraceEvent& e : hour_events) {
-      if (e.time_s >= horizon_s) continue;
-      if (e.failures > 0 && alive > 1) {
+    // Joins due in this hour happen in time order with its preemptions.
+    const double end = hour + 3600;
+    for (auto it = scheduled.begin(); it != scheduled.end();) {
+      if (it->time_s < end) {
+        due.push_back(*it);
+        it = scheduled.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    std::sort(due.begin(), due.end(), [](const TraceEvent& a, const TraceEvent& b) { return a.time_s < b.time_s; });
+    for (const TraceEvent& e : due) {
+      if (e.joins > 0) {
+        --pending;
+        if (e.time_s >= horizon_s) continue;
+        ++alive;
+        trace.events.push_back(e);
+      } else if (e.time_s < horizon_s && alive > 1) {
         trace.events.push_back(e);
         --alive;
-      } else if (e.joins > 0 && alive + pending < nodes) {
-        trace.events.push_back(e);
-        ++alive;
       }
     }
   }

@@ -194,6 +194,9 @@ struct SimulateConfig {
   int64_t cap = 10;
   double preempt_per_hour = 0.25;
   double grant_per_hour = 0.5;
+  // Cost overrides (negative: the model's value; simulator.h names each).
+  double detect_s = -1, rendezvous_s = -1, startup_s = -1, storage_gbps = -1, load_drift = -1;
+  int64_t rebalance_every = -1;
   std::string out = "lazarus_sim";
 };
 
@@ -207,6 +210,12 @@ absl::Status RunSimulation(const SimulateConfig& config, std::ostream& out) {
     return absl::InvalidArgumentError(
         absl::StrCat("unknown --model \"", config.model, "\" (gpt-s or gpt-l)"));
   }
+  if (config.detect_s >= 0) model.detect_s = config.detect_s;
+  if (config.rendezvous_s >= 0) model.rendezvous_s = config.rendezvous_s;
+  if (config.startup_s >= 0) model.startup_s = config.startup_s;
+  if (config.storage_gbps > 0) model.storage_gbps = config.storage_gbps;
+  if (config.load_drift >= 0) model.load_drift = config.load_drift;
+  if (config.rebalance_every >= 0) model.rebalance_every = static_cast<int>(config.rebalance_every);
   if (config.nodes < 1 || config.nodes > 4096 || config.seeds < 1 || config.horizon_min <= 0 ||
       config.interval_min <= 0) {
     return absl::InvalidArgumentError("need 1 <= --nodes <= 4096, --seeds >= 1, positive times");
@@ -264,6 +273,12 @@ class SimulateCommand : public cli::Command {
     flags.Int("cap", &config_.cap, "cluster size cap for --trace=csv");
     flags.Double("preempt", &config_.preempt_per_hour, "spot: preemption probability per node-hour");
     flags.Double("grant", &config_.grant_per_hour, "spot: grant probability per missing node-hour");
+    flags.Double("detect_s", &config_.detect_s, "DS restart: failure detection seconds (-1: the model's)");
+    flags.Double("rendezvous_s", &config_.rendezvous_s, "DS restart: re-rendezvous seconds (-1: the model's)");
+    flags.Double("startup_s", &config_.startup_s, "DS restart: process start-up seconds (-1: the model's)");
+    flags.Double("storage_gbps", &config_.storage_gbps, "checkpoint store bandwidth, Gb/s (-1: the model's)");
+    flags.Double("load_drift", &config_.load_drift, "spread of the expert-load drift (0: fixed loads; -1: default)");
+    flags.Int("rebalance_every", &config_.rebalance_every, "Lazarus re-plans every N steps (0: never; -1: default)");
     flags.String("out", &config_.out, "the plot of samples over time: OUT.svg (or OUT if it ends in .svg)");
   }
   absl::Status Run(const std::vector<std::string>& args, std::ostream& out) override {
