@@ -10,9 +10,8 @@ namespace {
 
 // Two-sided 95% Student t quantile for `df` degrees of freedom.
 double T95(int df) {
-  static const double table[] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262,
-                                 2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101,
-                                 2.093, 2.086};
+  static const double table[] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+                                 2.201,  2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086};
   if (df < 1) return 0;
   return df <= 20 ? table[df - 1] : 1.96;
 }
@@ -76,15 +75,15 @@ std::string StudyTable(const StudyResult& study) {
     const double total = t.compute_s + t.redone_s + t.checkpoint_s + t.reconfigure_s + t.rebalance_s +
                          t.restart_s + t.lost_s + t.idle_s;
     auto share = [&](double x) { return absl::StrFormat("%7.1f%%", 100 * x / std::max(total, 1e-9)); };
-    out += absl::StrFormat("%-8s %12.0f ± %7.0f %8.2fx %s %s %s %s %s %s %s %6.1f %6.1f\n",
-                           PolicyName(p.policy), p.mean_samples, p.ci95,
-                           p.mean_samples > 0 ? lazarus / p.mean_samples : 0.0, share(t.compute_s),
-                           share(t.redone_s), share(t.checkpoint_s), share(t.reconfigure_s),
-                           share(t.rebalance_s), share(t.restart_s), share(t.lost_s), p.mean_recovered,
-                           p.mean_restarts);
+    out += absl::StrFormat(
+        "%-8s %12.0f ± %7.0f %8.2fx %s %s %s %s %s %s %s %6.1f %6.1f\n", PolicyName(p.policy), p.mean_samples,
+        p.ci95, p.mean_samples > 0 ? lazarus / p.mean_samples : 0.0, share(t.compute_s), share(t.redone_s),
+        share(t.checkpoint_s), share(t.reconfigure_s), share(t.rebalance_s), share(t.restart_s),
+        share(t.lost_s), p.mean_recovered, p.mean_restarts);
   }
-  out += "(speedup = Lazarus samples / policy samples; time shares of the horizon; compute = kept steps, "
-         "redone = steps rolled back by a checkpoint restart)\n";
+  out +=
+      "(speedup = Lazarus samples / policy samples; time shares of the horizon; compute = kept steps, "
+      "redone = steps rolled back by a checkpoint restart)\n";
   return out;
 }
 

@@ -1,10 +1,10 @@
 // Failure traces and the policy simulator.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <numeric>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "distributed/lazarus/sim_study.h"
 #include "distributed/lazarus/simulator.h"
@@ -77,8 +77,8 @@ TEST(TraceTest, CsvReplayCapsAndRejectsGarbage) {
   absl::StatusOr<FailureTrace> t = LoadCsvTrace(path, 10, 10, 120);
   ASSERT_TRUE(t.ok()) << t.status();
   ASSERT_EQ(t->events.size(), 3u);
-  EXPECT_EQ(t->events[1].joins, 2);       // capped at 10 nodes
-  EXPECT_EQ(t->events[1].time_s, 240);    // batched to the 2-minute boundary
+  EXPECT_EQ(t->events[1].joins, 2);     // capped at 10 nodes
+  EXPECT_EQ(t->events[1].time_s, 240);  // batched to the 2-minute boundary
   std::ofstream(path) << "time_s,failures,joins\n60,2\n";
   absl::StatusOr<FailureTrace> bad = LoadCsvTrace(path, 10, 10, 120);
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
@@ -137,7 +137,7 @@ TEST(SimulatorTest, RebalancingFollowsDriftingLoads) {
   SimRun fixed = *Simulate(model, none, Policy::kLazarus, 3600, 2);
   EXPECT_EQ(fixed.time.rebalance_s, 0);
   EXPECT_GT(rebalanced.samples, fixed.samples);  // re-planning for the current loads pays for itself
-  model.load_drift = 0;  // no drift: the initial plan stays right
+  model.load_drift = 0;                          // no drift: the initial plan stays right
   SimRun still = *Simulate(model, none, Policy::kLazarus, 3600, 2);
   EXPECT_GT(still.samples, fixed.samples);
 }
@@ -181,7 +181,9 @@ TEST(StudyTest, TableAndPlot) {
   EXPECT_GE(study->policies[1].ci95, 0.0);
   EXPECT_THAT(StudyTable(*study), HasSubstr("DS(FT)"));
   EXPECT_THAT(StudyPlot(*study, "t"), HasSubstr("<polyline"));
-  EXPECT_FALSE(RunStudy(GptSmall(), [](uint64_t) { return ControlledTrace(10, 300, 1800); }, 1800, 0).ok());
+  EXPECT_FALSE(RunStudy(
+                   GptSmall(), [](uint64_t) { return ControlledTrace(10, 300, 1800); }, 1800, 0)
+                   .ok());
 }
 
 }  // namespace

@@ -119,15 +119,17 @@ SimModel GptSmall() {
   m.comm_s = 0.06;
   m.expert_state_mb = 63;
   m.state_gb = 7.3;  // 14 B/param × 521M params
-  m.startup_s = 60;  // a smaller model builds and loads faster
   return m;
 }
 
 const char* PolicyName(Policy policy) {
   switch (policy) {
-    case Policy::kLazarus: return "Lazarus";
-    case Policy::kDeepSpeed: return "DS";
-    case Policy::kDeepSpeedFt: return "DS(FT)";
+    case Policy::kLazarus:
+      return "Lazarus";
+    case Policy::kDeepSpeed:
+      return "DS";
+    case Policy::kDeepSpeedFt:
+      return "DS(FT)";
   }
   return "?";
 }
@@ -144,8 +146,9 @@ absl::StatusOr<SimRun> Simulate(const SimModel& model, const FailureTrace& trace
   std::vector<std::vector<double>> deviation(loads.size(), std::vector<double>(model.experts, 0.0));
   double ds_imbalance = DsImbalance(loads);
 
-  const int max_nodes = trace.initial_nodes + std::accumulate(
-      trace.events.begin(), trace.events.end(), 0, [](int s, const TraceEvent& e) { return s + e.joins; });
+  const int max_nodes =
+      trace.initial_nodes + std::accumulate(trace.events.begin(), trace.events.end(), 0,
+                                            [](int s, const TraceEvent& e) { return s + e.joins; });
   std::vector<char> dead(max_nodes, 1);
   for (int j = 0; j < trace.initial_nodes; ++j) dead[j] = 0;
   int next_id = trace.initial_nodes;
@@ -167,7 +170,8 @@ absl::StatusOr<SimRun> Simulate(const SimModel& model, const FailureTrace& trace
     groups.clear();
     const std::vector<int> ids = alive_ids();
     const int ep = model.ds_expert_parallel;
-    for (size_t g = 0; g + ep <= ids.size(); g += ep) groups.emplace_back(ids.begin() + g, ids.begin() + g + ep);
+    for (size_t g = 0; g + ep <= ids.size(); g += ep)
+      groups.emplace_back(ids.begin() + g, ids.begin() + g + ep);
   };
   auto replan = [&] { plan = MakePlan(model, loads, alive_ids()); };
   if (policy == Policy::kLazarus) {
@@ -205,7 +209,7 @@ absl::StatusOr<SimRun> Simulate(const SimModel& model, const FailureTrace& trace
     run.experts_moved += moved;
     return static_cast<double>(moved) * model.expert_state_mb * 8e-3 / model.network_gbps;
   };
-  const int checkpoint_every = policy == Policy::kLazarus   ? model.lazarus_checkpoint_every
+  const int checkpoint_every = policy == Policy::kLazarus     ? model.lazarus_checkpoint_every
                                : policy == Policy::kDeepSpeed ? model.ds_checkpoint_every
                                                               : model.dsft_checkpoint_every;
   double next_curve = 0;
@@ -246,7 +250,8 @@ absl::StatusOr<SimRun> Simulate(const SimModel& model, const FailureTrace& trace
         ds_imbalance = DsImbalance(loads);
         if (policy == Policy::kLazarus) plan.imbalance = PlanImbalance(plan, loads);
       }
-      if (policy == Policy::kLazarus && model.rebalance_every > 0 && steps_executed % model.rebalance_every == 0) {
+      if (policy == Policy::kLazarus && model.rebalance_every > 0 &&
+          steps_executed % model.rebalance_every == 0) {
         const double transfer_s = switch_plan(MakePlan(model, loads, plan.physical));
         run.time.rebalance_s += model.rebalance_s + transfer_s;
         t += model.rebalance_s + transfer_s;

@@ -81,7 +81,8 @@ FailureTrace SpotTrace(int nodes, const SpotModel& model, double horizon_s, uint
         ++it;
       }
     }
-    std::sort(due.begin(), due.end(), [](const TraceEvent& a, const TraceEvent& b) { return a.time_s < b.time_s; });
+    std::sort(due.begin(), due.end(),
+              [](const TraceEvent& a, const TraceEvent& b) { return a.time_s < b.time_s; });
     for (const TraceEvent& e : due) {
       if (e.joins > 0) {
         --pending;
@@ -113,8 +114,8 @@ absl::StatusOr<FailureTrace> LoadCsvTrace(const std::string& path, int nodes, in
     if (f.size() != 3 || !absl::SimpleAtod(f[0], &e.time_s) || !absl::SimpleAtoi(f[1], &e.failures) ||
         !absl::SimpleAtoi(f[2], &e.joins) || e.time_s < 0 || e.failures < 0 || e.joins < 0) {
       if (line_number == 1) continue;  // header
-      return absl::InvalidArgumentError(absl::StrCat(path, ": line ", line_number,
-                                                     " is not time_s,failures,joins"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": line ", line_number, " is not time_s,failures,joins"));
     }
     trace.events.push_back(e);
   }

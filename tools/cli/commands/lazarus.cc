@@ -196,7 +196,7 @@ struct SimulateConfig {
   double grant_per_hour = 0.5;
   // Cost overrides (negative: the model's value; simulator.h names each).
   double detect_s = -1, rendezvous_s = -1, startup_s = -1, storage_gbps = -1, load_drift = -1;
-  int64_t rebalance_every = -1;
+  int64_t rebalance_every = -1, ds_checkpoint_every = -1, dsft_checkpoint_every = -1;
   std::string out = "lazarus_sim";
 };
 
@@ -216,6 +216,11 @@ absl::Status RunSimulation(const SimulateConfig& config, std::ostream& out) {
   if (config.storage_gbps > 0) model.storage_gbps = config.storage_gbps;
   if (config.load_drift >= 0) model.load_drift = config.load_drift;
   if (config.rebalance_every >= 0) model.rebalance_every = static_cast<int>(config.rebalance_every);
+  if (config.ds_checkpoint_every > 0)
+    model.ds_checkpoint_every = static_cast<int>(config.ds_checkpoint_every);
+  if (config.dsft_checkpoint_every > 0) {
+    model.dsft_checkpoint_every = static_cast<int>(config.dsft_checkpoint_every);
+  }
   if (config.nodes < 1 || config.nodes > 4096 || config.seeds < 1 || config.horizon_min <= 0 ||
       config.interval_min <= 0) {
     return absl::InvalidArgumentError("need 1 <= --nodes <= 4096, --seeds >= 1, positive times");
@@ -274,11 +279,18 @@ class SimulateCommand : public cli::Command {
     flags.Double("preempt", &config_.preempt_per_hour, "spot: preemption probability per node-hour");
     flags.Double("grant", &config_.grant_per_hour, "spot: grant probability per missing node-hour");
     flags.Double("detect_s", &config_.detect_s, "DS restart: failure detection seconds (-1: the model's)");
-    flags.Double("rendezvous_s", &config_.rendezvous_s, "DS restart: re-rendezvous seconds (-1: the model's)");
+    flags.Double("rendezvous_s", &config_.rendezvous_s,
+                 "DS restart: re-rendezvous seconds (-1: the model's)");
     flags.Double("startup_s", &config_.startup_s, "DS restart: process start-up seconds (-1: the model's)");
     flags.Double("storage_gbps", &config_.storage_gbps, "checkpoint store bandwidth, Gb/s (-1: the model's)");
-    flags.Double("load_drift", &config_.load_drift, "spread of the expert-load drift (0: fixed loads; -1: default)");
-    flags.Int("rebalance_every", &config_.rebalance_every, "Lazarus re-plans every N steps (0: never; -1: default)");
+    flags.Double("load_drift", &config_.load_drift,
+                 "spread of the expert-load drift (0: fixed loads; -1: default)");
+    flags.Int("rebalance_every", &config_.rebalance_every,
+              "Lazarus re-plans every N steps (0: never; -1: default)");
+    flags.Int("ds_checkpoint_every", &config_.ds_checkpoint_every,
+              "DS checkpoint interval in steps (-1: 50)");
+    flags.Int("dsft_checkpoint_every", &config_.dsft_checkpoint_every,
+              "DS(FT) checkpoint interval in steps (-1: 250)");
     flags.String("out", &config_.out, "the plot of samples over time: OUT.svg (or OUT if it ends in .svg)");
   }
   absl::Status Run(const std::vector<std::string>& args, std::ostream& out) override {
