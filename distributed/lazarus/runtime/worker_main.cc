@@ -279,12 +279,14 @@ class Worker {
       // the last (then finish, final state included).
       if (out.any_flag && step + 1 < options_.steps) return false;
     }
-    if (rank_ == 0 && !options_.final_state.empty()) {
+    if (!options_.final_state.empty()) {
+      // Every rank: its dense state and its experts, each with Adam's moments
+      // (tests compare whole runs: every replica, every rank).
       tensor::Checkpoint c;
-      c.tensors.push_back({"dense", trainer_.DenseParameters()});
+      c.tensors.push_back({"dense", trainer_.PackDense()});
       for (const auto& [key, e] : trainer_.experts())
         c.tensors.push_back({"expert." + ExpertName(key), trainer_.PackExpert(key)});
-      (void)tensor::SaveCheckpoint(options_.final_state, c);
+      (void)tensor::SaveCheckpoint(FinalStatePath(options_.final_state, rank_), c);
     }
     return true;
   }

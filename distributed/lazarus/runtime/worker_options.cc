@@ -113,4 +113,8 @@ absl::StatusOr<ByteCorpus> LoadSotuCorpus() {
   return ByteCorpus(std::move(text));
 }
 
+std::string FinalStatePath(const std::string& final_state, int rank) {
+  return rank == 0 ? final_state : absl::StrCat(final_state, ".rank", rank);
+}
+
 }  // namespace warden::lazarus

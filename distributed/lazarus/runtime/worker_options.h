@@ -20,7 +20,7 @@ struct WorkerOptions {
   std::string checkpoint;        // path of the shared checkpoint
   int64_t checkpoint_every = 0;  // steps; 0 = never
   int64_t collective_timeout_ms = 5000;
-  std::string final_state;          // rank 0 writes dense + its experts here at the end
+  std::string final_state;          // every rank's final state: FinalStatePath(final_state, rank)
   std::vector<int64_t> skip_steps;  // steps whose batch is dropped (a failure-free reference run)
   std::string backend = "gloo";     // "gloo", or "nccl" with a CUDA LibTorch (NcclCompiledIn())
   std::string device = "cpu";       // "cpu" or "cuda" (cuda:<id mod GPUs>); nccl implies cuda
@@ -31,6 +31,10 @@ absl::StatusOr<WorkerOptions> ParseWorkerOptions(int argc, char** argv);
 
 // The State of the Union sentences joined by spaces, as bytes.
 absl::StatusOr<ByteCorpus> LoadSotuCorpus();
+
+// Where rank `rank` writes its final state (dense and its experts, each with
+// Adam's moments): `final_state` itself for rank 0, `final_state`.rank<k> else.
+std::string FinalStatePath(const std::string& final_state, int rank);
 
 }  // namespace warden::lazarus
 

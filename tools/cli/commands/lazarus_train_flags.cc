@@ -49,7 +49,9 @@ void TrainFlags::Define(cli::FlagSet& f) {
            "seconds without a heartbeat before a live worker counts as hung (at least 10 measured steps); "
            "dead workers are seen at once");
   f.Double("deadline", &deadline, "give up after this many seconds");
-  f.String("final_state", &final_state, "rank 0 writes its final parameters here (tests)");
+  f.String("final_state", &final_state,
+           "final states (tests): FILE from rank 0, FILE.rank<k> from the others; dense and experts with "
+           "Adam state");
   f.String("summary", &summary, "also write the JSON summary here");
   f.String("skip_steps", &skip_steps, "drop these steps' batches: STEP,STEP (reference runs)");
 }
