@@ -73,6 +73,8 @@ class Controller {
     so.waitWorkers = false;
     so.timeout = std::chrono::seconds(30);
     store_ = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", so);
+    // One config path: every worker reads its options from here.
+    Set(*store_, p::kWorkerConfig, WorkerConfigJson(o_.worker));
     port_ = store_->getPort();
     out_ << absl::StrFormat("controller: TCPStore on 127.0.0.1:%d; launching %d workers\n", port_, o_.ranks);
     for (int id = 0; id < o_.ranks; ++id) Launch(id);
@@ -128,10 +130,7 @@ class Controller {
   double Elapsed() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
 
   void Launch(int id) {
-    WorkerOptions w = o_.worker;
-    w.port = port_;
-    w.id = id;
-    pids_[id] = Spawn(o_.worker_binary, WorkerArgs(w));
+    pids_[id] = Spawn(o_.worker_binary, WorkerArgs({port_, id}));
     ids_.insert(id);
   }
 

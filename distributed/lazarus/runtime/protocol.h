@@ -25,6 +25,9 @@ inline std::string FailedKey(int gen, int id) {
 // The error of the collective that failed (first line), beside FailedKey.
 inline std::string FailureReasonKey(int gen, int id) { return FailedKey(gen, id) + "/reason"; }
 inline constexpr char kLatestGeneration[] = "gen";
+// The options every worker shares, one JSON document (worker_options.h),
+// written by the controller before it launches any worker.
+inline constexpr char kWorkerConfig[] = "worker_config";
 
 struct Transfer {
   int layer = 0, expert = 0, from_rank = 0, to_rank = 0;

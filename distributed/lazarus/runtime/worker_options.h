@@ -1,5 +1,7 @@
-// A worker's command line, built by the controller and parsed by the worker,
-// and the training text both use.
+// A worker's options: one JSON document the controller writes into its
+// TCPStore (protocol::kWorkerConfig) and every worker reads, so there is one
+// config path; a worker's command line is only where that store is and who
+// it is: `lazarus_worker --port=P --id=I`. Also the training text both use.
 #ifndef WARDEN_DISTRIBUTED_LAZARUS_RUNTIME_WORKER_OPTIONS_H_
 #define WARDEN_DISTRIBUTED_LAZARUS_RUNTIME_WORKER_OPTIONS_H_
 
@@ -26,8 +28,21 @@ struct WorkerOptions {
   std::string device = "cpu";       // "cpu" or "cuda" (cuda:<id mod GPUs>); nccl implies cuda
 };
 
-std::vector<std::string> WorkerArgs(const WorkerOptions& options);
-absl::StatusOr<WorkerOptions> ParseWorkerOptions(int argc, char** argv);
+// The shared options as JSON (everything but port and id).
+std::string WorkerConfigJson(const WorkerOptions& options);
+// Options from that JSON plus this worker's port and id. InvalidArgument
+// naming the field for a malformed document, an unknown or mistyped field, or
+// values that cannot train (width not divisible by heads, top_k outside
+// [1, experts], no batch, an unknown backend or device).
+absl::StatusOr<WorkerOptions> WorkerOptionsFromJson(const std::string& json, int port, int id);
+
+// A worker's command line: --port=P --id=I, nothing else.
+struct WorkerAddress {
+  int port = 0;
+  int id = 0;
+};
+std::vector<std::string> WorkerArgs(const WorkerAddress& address);
+absl::StatusOr<WorkerAddress> ParseWorkerArgs(int argc, char** argv);
 
 // The State of the Union sentences joined by spaces, as bytes.
 absl::StatusOr<ByteCorpus> LoadSotuCorpus();
