@@ -5,6 +5,9 @@
 #     without a checkpoint, recovers in < 10 s, and the final parameters match
 #     the failure-free run (the step retried), or with --failed_step=drop the
 #     failure-free run that skips that step.
+#  1b. A hung worker (SIGSTOP): found by its heartbeats, killed, recovered from;
+#     parameters match the failure-free run.
+#  Every comparison covers all ranks: dense and every expert replica with Adam.
 #  2. Two simultaneous failures (3 replicas per expert): recovered, no checkpoint.
 #  3. A join: a 5th worker takes part; parameters match the run without it.
 #  3b. Re-planning after every step: parameters match the run without it.
@@ -90,6 +93,15 @@ if run kill --ranks=4 --steps=40 --kill-rank=$rank --kill-at-step=$step --final_
   within "$(python3 -c "import json; print(max(json.load(open('$T/kill.json'))['recovery_seconds']))")" 10 \
     || fail "recovery took >= 10 s: $(cat "$T/kill.json")"
   same kill nodrop "a retried step"
+fi
+# 1b. A hung worker (SIGSTOPped: alive, silent): the survivors' collectives
+#     time out, the controller finds it by its missing heartbeats, kills it and
+#     recovers; the run again equals the failure-free one.
+if run stop --ranks=4 --steps=40 --stops=$(( (rank + 1) % 4 ))@$step --heartbeat_timeout=2 \
+     --final_state="$T/stop.safetensors"; then
+  [[ $(field stop hung_killed) == 1 && $(field stop recoveries) == 1 ]] || fail "stop: $(cat "$T/stop.json")"
+  [[ $(field stop checkpoint_reads) == 0 && $(field stop steps) == 40 ]] || fail "stop: $(cat "$T/stop.json")"
+  same stop nodrop "recovery from a hung worker"
 fi
 if run drop --ranks=4 --steps=40 --kill-rank=$rank --kill-at-step=$step --failed_step=drop \
      --final_state="$T/drop.safetensors"; then

@@ -216,6 +216,17 @@ class Controller {
         ++it;
       }
     }
+    for (auto it = o_.stops.begin(); it != o_.stops.end();) {
+      if (last_step_ + 1 >= it->second && pids_.count(it->first)) {
+        kill(pids_[it->first], SIGSTOP);
+        if (recovery_started_ < 0) recovery_started_ = WallSeconds();
+        out_ << absl::StrFormat("[%7.2fs] SIGSTOP worker %d (rank %d) at step %d\n", Elapsed(), it->first,
+                                current_.RankOf(it->first), last_step_ + 1);
+        it = o_.stops.erase(it);
+      } else {
+        ++it;
+      }
+    }
   }
 
   // Seconds without a heartbeat after which a live worker counts as hung: the

@@ -24,6 +24,9 @@ struct ControllerOptions {
   WorkerOptions worker;  // template: model, steps, batch, checkpoint; port/id set per worker
   std::string worker_binary;
   std::vector<std::pair<int, int64_t>> kills;  // (worker id, step): SIGKILL when the cluster starts that step
+  // (worker id, step): SIGSTOP then, a hung worker whose process stays alive:
+  // only its missing heartbeats tell (heartbeat_timeout_s), then it is killed.
+  std::vector<std::pair<int, int64_t>> stops;
   // A new worker trains from each of these steps on: launched at the start,
   // it waits as a standby; the cluster stops before the step until it is in.
   std::vector<int64_t> join_at_steps;

@@ -2,6 +2,8 @@
 
 #include <torch/cuda.h>
 
+#include <tuple>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -15,6 +17,7 @@ void TrainFlags::Define(cli::FlagSet& f) {
   f.Int("kill-rank", &kill_rank, "worker to SIGKILL (-1: none)");
   f.Int("kill-at-step", &kill_at_step, "step at which --kill-rank is killed");
   f.String("kills", &kills, "more failures: ID@STEP,ID@STEP (same step = simultaneous)");
+  f.String("stops", &stops, "hung workers: ID@STEP,... are SIGSTOPped (found by --heartbeat_timeout)");
   f.String("joins", &joins, "steps at which a new worker is launched to join: STEP,STEP");
   f.Int("experts", &experts, "experts per MoE layer");
   f.Int("layers", &layers, "transformer layers (every one MoE)");
@@ -62,6 +65,7 @@ std::vector<std::string> TrainFlags::ToArgs() const {
           absl::StrCat("--kill-rank=", kill_rank),
           absl::StrCat("--kill-at-step=", kill_at_step),
           absl::StrCat("--kills=", kills),
+          absl::StrCat("--stops=", stops),
           absl::StrCat("--joins=", joins),
           absl::StrCat("--experts=", experts),
           absl::StrCat("--layers=", layers),
@@ -145,14 +149,18 @@ absl::StatusOr<ControllerOptions> TrainFlags::ToOptions(const std::string& worke
       return absl::InvalidArgumentError("--kill-rank needs a rank < --ranks and --kill-at-step >= 0");
     o.kills.push_back({static_cast<int>(kill_rank), kill_at_step});
   }
-  for (absl::string_view k : absl::StrSplit(kills, ',', absl::SkipEmpty())) {
-    std::pair<std::string, std::string> parts = absl::StrSplit(k, '@');
-    int id = 0;
-    int64_t step = 0;
-    if (!absl::SimpleAtoi(parts.first, &id) || !absl::SimpleAtoi(parts.second, &step) || id < 0 || step < 0) {
-      return absl::InvalidArgumentError(absl::StrCat("--kills: bad entry \"", k, "\" (want ID@STEP)"));
+  for (const auto& [flag, text, list] :
+       {std::tuple{"--kills", &kills, &o.kills}, std::tuple{"--stops", &stops, &o.stops}}) {
+    for (absl::string_view k : absl::StrSplit(*text, ',', absl::SkipEmpty())) {
+      std::pair<std::string, std::string> parts = absl::StrSplit(k, '@');
+      int id = 0;
+      int64_t step = 0;
+      if (!absl::SimpleAtoi(parts.first, &id) || !absl::SimpleAtoi(parts.second, &step) || id < 0 ||
+          step < 0) {
+        return absl::InvalidArgumentError(absl::StrCat(flag, ": bad entry \"", k, "\" (want ID@STEP)"));
+      }
+      list->push_back({id, step});
     }
-    o.kills.push_back({id, step});
   }
   for (absl::string_view j : absl::StrSplit(joins, ',', absl::SkipEmpty())) {
     int64_t step = 0;

@@ -16,6 +16,7 @@ struct TrainFlags {
   int64_t ranks = 4, steps = 100;
   int64_t kill_rank = -1, kill_at_step = -1;  // one failure (the form)
   std::string kills;                          // more: "ID@STEP,ID@STEP"
+  std::string stops;                          // hung workers: "ID@STEP" (SIGSTOP)
   std::string joins;                          // "STEP,STEP": launch a new worker at each
   int64_t experts = 8, layers = 2, width = 32, heads = 2, expert_hidden = 64, context = 32, top_k = 1;
   int64_t global_batch = 16, slots = 4, fault_tolerance = 1, seed = 0;
