@@ -30,6 +30,11 @@ check demo            0 "checkpoint round trip: bit-identical" -- demo
 check demo-only       2 "no demo step matches"  -- demo --only=zzz
 check demo-itd        0 "FLAGGED .* giving a speech"  -- demo --only=itd
 check demo-lazarus    0 '"recoveries":1'        -- demo --only="lazarus recovery"
+check demo-web        0 "serve the page with" -- demo --only="browser demo"
+check web-export-out  2 "--out is required" -- web export
+check web-serve-bad   2 "gate.json is missing" -- web serve --bundle=/nonexistent --port=0
+check smooth-radius   0 "^class 1 radius 1.14499997760688" -- smooth radius --selection=1,97,2 --estimation=600,99000,400 --sigma=0.5
+check smooth-radius-bad 2 "not a count" -- smooth radius --selection=1,x --estimation=1,2
 check clip-tokenize   0 "^49406 320 1125 539 49407$" -- clip tokenize "a photo of"
 check clip-json       0 "\"tokens\":\\[\"<\\|startoftext"  -- clip tokenize --json hello
 check clip-no-text    2 "expected at least one TEXT" -- clip tokenize

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
         DemoStep{"clip text encoder", warden::clip::RunClipDemo},
         DemoStep{"itd concept filter", warden::itd::RunItdDemo},
         DemoStep{"lazarus recovery", warden::lazarus::RunLazarusRecoveryDemo},
+        DemoStep{"browser demo bundle", warden::web::RunWebDemo},
     });
   });
   return registry.Main(argc, argv, std::cout, std::cerr);

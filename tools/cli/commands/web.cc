@@ -18,6 +18,12 @@
 namespace warden::web {
 namespace {
 
+// Where `serve` and the demo step export the bundle when none is given.
+std::string DefaultBundleDir() {
+  const char* tmp = std::getenv("TMPDIR");
+  return absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/warden-web-bundle");
+}
+
 // The model flags both verbs share.
 void DefineModelFlags(cli::FlagSet& flags, onnx_export::WebBundleOptions& options, int64_t& digits) {
   flags.String("clip_weights", &options.clip_weights,
@@ -145,8 +151,7 @@ class ServeCommand : public cli::Command {
     }
     std::string bundle = bundle_;
     if (bundle.empty()) {
-      const char* tmp = std::getenv("TMPDIR");
-      bundle = absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/warden-web-bundle");
+      bundle = DefaultBundleDir();
       out << "exporting the models to " << bundle << "\n";
       if (absl::Status s = Export(bundle, options_, digits_, out); !s.ok()) return s;
     } else if (!std::filesystem::exists(bundle + "/gate.json")) {
@@ -180,6 +185,14 @@ class ServeCommand : public cli::Command {
 };
 
 }  // namespace
+
+absl::Status RunWebDemo(std::ostream& out) {
+  const std::string dir = DefaultBundleDir();
+  out << "exporting the browser demo's models (ONNX from C++, the SAE, the gate) to " << dir << "\n";
+  if (absl::Status s = Export(dir, onnx_export::WebBundleOptions(), 64, out); !s.ok()) return s;
+  out << "serve the page with: bazel run //tools:warden -- web serve --bundle=" << dir << "\n";
+  return absl::OkStatus();
+}
 
 void RegisterWebCommands(cli::CommandRegistry& registry) {
   registry.AddGroup("web", "the browser demo: ItD's concept gate and certified digits in WebAssembly");
