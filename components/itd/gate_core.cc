@@ -5,6 +5,19 @@
 
 namespace warden::itd {
 
+std::string ScoreModeName(ScoreMode mode) { return mode == ScoreMode::kPaper ? "paper" : "concept"; }
+
+bool ScoreModeFromName(const std::string& name, ScoreMode* mode) {
+  if (name == "paper") {
+    *mode = ScoreMode::kPaper;
+  } else if (name == "concept") {
+    *mode = ScoreMode::kConcept;
+  } else {
+    return false;
+  }
+  return true;
+}
+
 std::string ValidateGate(const sae::SaeWeights& weights, int tokens, const GateConfig& config) {
   if (std::string error = weights.Validate(); !error.empty()) return error;
   if (tokens < 1) return "a prompt needs at least one token (BOS)";

@@ -27,6 +27,11 @@ enum class ScoreMode {
              // large as the concept signal)
 };
 
+// "paper" / "concept", both ways. ScoreModeFromName returns false for any
+// other name (itd.h's ParseScoreMode turns that into a Status).
+std::string ScoreModeName(ScoreMode mode);
+bool ScoreModeFromName(const std::string& name, ScoreMode* mode);
+
 struct GateConfig {
   int k = 32;                     // the SAE's top-k
   std::vector<int32_t> features;  // F (any order; duplicates ignored)

@@ -4,9 +4,8 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "components/sae/sae_train.h"
@@ -23,17 +22,18 @@ std::vector<int64_t> TopLatents(sae::TopKSae& sae, const at::Tensor& h, int64_t 
   return std::vector<int64_t>(idx.data_ptr<int64_t>(), idx.data_ptr<int64_t>() + idx.numel());
 }
 
-absl::StatusOr<std::vector<int64_t>> PromptTopLatents(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
-                                                      sae::TopKSae& sae, int64_t layer, const std::string& prompt,
-                                                      int64_t k) {
+absl::StatusOr<std::vector<int64_t>> PromptTopLatents(clip::ClipTextModel& model,
+                                                      const clip::ClipTokenizer& tokenizer, sae::TopKSae& sae,
+                                                      int64_t layer, const std::string& prompt, int64_t k) {
   absl::StatusOr<at::Tensor> h = sae::LayerActivations(model, tokenizer, {prompt}, layer);
   if (!h.ok()) return h.status();
   return TopLatents(sae, *h, k);
 }
 
-absl::StatusOr<std::set<int64_t>> RetainedLatents(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
-                                                  sae::TopKSae& sae, int64_t layer,
-                                                  const std::vector<std::string>& retains, int64_t k) {
+absl::StatusOr<std::set<int64_t>> RetainedLatents(clip::ClipTextModel& model,
+                                                  const clip::ClipTokenizer& tokenizer, sae::TopKSae& sae,
+                                                  int64_t layer, const std::vector<std::string>& retains,
+                                                  int64_t k) {
   if (k < 1) return absl::InvalidArgumentError("need K >= 1");
   std::set<int64_t> retained;
   for (const std::string& r : retains) {
@@ -50,14 +50,16 @@ absl::StatusOr<std::vector<int64_t>> SelectConceptFeatures(
   if (targets.empty() || k < 1) return absl::InvalidArgumentError("need target prompts and K >= 1");
   SelectionConfig config;
   config.k = k;
-  absl::StatusOr<ConceptSelector> selector = ConceptSelector::Create(model, tokenizer, sae, layer, retains, config);
+  absl::StatusOr<ConceptSelector> selector =
+      ConceptSelector::Create(model, tokenizer, sae, layer, retains, config);
   if (!selector.ok()) return selector.status();
   return selector->SelectFor(targets);
 }
 
 absl::StatusOr<std::vector<int64_t>> PromptFiringLatents(clip::ClipTextModel& model,
-                                                         const clip::ClipTokenizer& tokenizer, sae::TopKSae& sae,
-                                                         int64_t layer, const std::string& prompt) {
+                                                         const clip::ClipTokenizer& tokenizer,
+                                                         sae::TopKSae& sae, int64_t layer,
+                                                         const std::string& prompt) {
   torch::NoGradGuard no_grad;
   absl::StatusOr<at::Tensor> h = sae::LayerActivations(model, tokenizer, {prompt}, layer);
   if (!h.ok()) return h.status();
@@ -68,9 +70,9 @@ absl::StatusOr<std::vector<int64_t>> PromptFiringLatents(clip::ClipTextModel& mo
   return std::vector<int64_t>(unique.begin(), unique.end());
 }
 
-absl::StatusOr<std::vector<double>> FiringRates(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
-                                                sae::TopKSae& sae, int64_t layer,
-                                                const std::vector<std::string>& prompts) {
+absl::StatusOr<std::vector<double>> FiringRates(clip::ClipTextModel& model,
+                                                const clip::ClipTokenizer& tokenizer, sae::TopKSae& sae,
+                                                int64_t layer, const std::vector<std::string>& prompts) {
   if (prompts.empty()) return absl::InvalidArgumentError("no prompts to measure firing rates on");
   std::vector<double> rates(sae->config().n_latents, 0.0);
   for (const std::string& p : prompts) {
@@ -112,8 +114,9 @@ std::vector<int64_t> SelectByFiring(const std::vector<std::vector<int64_t>>& tar
 }
 
 absl::StatusOr<ConceptSelector> ConceptSelector::Create(clip::ClipTextModel& model,
-                                                        const clip::ClipTokenizer& tokenizer, sae::TopKSae& sae,
-                                                        int64_t layer, const std::vector<std::string>& retains,
+                                                        const clip::ClipTokenizer& tokenizer,
+                                                        sae::TopKSae& sae, int64_t layer,
+                                                        const std::vector<std::string>& retains,
                                                         const SelectionConfig& config) {
   if (config.k < 1) return absl::InvalidArgumentError("need K >= 1");
   ConceptSelector selector(&model, &tokenizer, &sae, layer, config);
@@ -122,7 +125,8 @@ absl::StatusOr<ConceptSelector> ConceptSelector::Create(clip::ClipTextModel& mod
     if (!rates.ok()) return rates.status();
     selector.retain_rates_ = *std::move(rates);
   } else {
-    absl::StatusOr<std::set<int64_t>> retained = RetainedLatents(model, tokenizer, sae, layer, retains, config.k);
+    absl::StatusOr<std::set<int64_t>> retained =
+        RetainedLatents(model, tokenizer, sae, layer, retains, config.k);
     if (!retained.ok()) return retained.status();
     selector.retained_ = *std::move(retained);
   }
@@ -145,7 +149,8 @@ std::vector<int64_t> ConceptSelector::Select(const std::vector<std::vector<int64
   return std::vector<int64_t>(features.begin(), features.end());
 }
 
-absl::StatusOr<std::vector<int64_t>> ConceptSelector::SelectFor(const std::vector<std::string>& prompts) const {
+absl::StatusOr<std::vector<int64_t>> ConceptSelector::SelectFor(
+    const std::vector<std::string>& prompts) const {
   std::vector<std::vector<int64_t>> latents;
   for (const std::string& p : prompts) {
     absl::StatusOr<std::vector<int64_t>> l = PromptLatents(p);
@@ -156,20 +161,18 @@ absl::StatusOr<std::vector<int64_t>> ConceptSelector::SelectFor(const std::vecto
 }
 
 absl::StatusOr<ScoreMode> ParseScoreMode(const std::string& name) {
-  if (name == "paper") return ScoreMode::kPaper;
-  if (name == "concept") return ScoreMode::kConcept;
+  ScoreMode mode;
+  if (ScoreModeFromName(name, &mode)) return mode;
   return absl::InvalidArgumentError(absl::StrCat("unknown score \"", name, "\" (want paper or concept)"));
 }
-
-std::string ScoreModeName(ScoreMode mode) { return mode == ScoreMode::kPaper ? "paper" : "concept"; }
 
 Deactivation Deactivate(sae::TopKSae& sae, const at::Tensor& h, const std::vector<int64_t>& features,
                         double scale, double tau, ScoreMode mode) {
   torch::NoGradGuard no_grad;
   const int64_t b = h.size(0), t = h.size(1), d = h.size(2);
   const auto e = sae->Encode(h.reshape({b * t, d}));
-  return DeactivateEncoded(sae, h, e.values.view({b, t, -1}), e.indices.view({b, t, -1}), features, scale, tau,
-                           mode);
+  return DeactivateEncoded(sae, h, e.values.view({b, t, -1}), e.indices.view({b, t, -1}), features, scale,
+                           tau, mode);
 }
 
 Deactivation DeactivateEncoded(sae::TopKSae& sae, const at::Tensor& h, const at::Tensor& values,
@@ -193,7 +196,10 @@ Deactivation DeactivateEncoded(sae::TopKSae& sae, const at::Tensor& h, const at:
   } else {
     // h' − ĥ = (s − 1) Σ_{hit} z d: decode only the scaled-away part.
     const at::Tensor delta = (scaled - values).reshape({b * t, -1});
-    out.scores = sae->Decode(delta, indices.reshape({b * t, -1}), /*add_bias=*/false).view({b, t, d}).pow(2).mean({1, 2});
+    out.scores = sae->Decode(delta, indices.reshape({b * t, -1}), /*add_bias=*/false)
+                     .view({b, t, d})
+                     .pow(2)
+                     .mean({1, 2});
   }
   out.flagged = out.scores >= tau;
   out.output = at::where(out.flagged.view({b, 1, 1}), modified, h);
@@ -202,8 +208,8 @@ Deactivation DeactivateEncoded(sae::TopKSae& sae, const at::Tensor& h, const at:
 
 absl::StatusOr<at::Tensor> Scores(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
                                   sae::TopKSae& sae, int64_t layer, const std::vector<int64_t>& features,
-                                  double scale, const std::vector<std::string>& prompts, clip::Padding padding,
-                                  ScoreMode mode) {
+                                  double scale, const std::vector<std::string>& prompts,
+                                  clip::Padding padding, ScoreMode mode) {
   if (prompts.empty()) return absl::InvalidArgumentError("no prompts");
   absl::StatusOr<at::Tensor> flat = sae::LayerActivations(model, tokenizer, prompts, layer, padding);
   if (!flat.ok()) return flat.status();
@@ -212,9 +218,7 @@ absl::StatusOr<at::Tensor> Scores(clip::ClipTextModel& model, const clip::ClipTo
   return Deactivate(sae, h, features, scale, 0, mode).scores;
 }
 
-double PaperThreshold(const at::Tensor& target_scores) {
-  return 0.99 * target_scores.min().item<double>();
-}
+double PaperThreshold(const at::Tensor& target_scores) { return 0.99 * target_scores.min().item<double>(); }
 
 FprThreshold ThresholdForFpr(const at::Tensor& neutral_scores, const at::Tensor& target_scores,
                              double max_fpr) {
@@ -239,7 +243,10 @@ std::vector<int64_t> ConceptRegistry::UnionFeatures() const {
 }
 
 std::string ConceptRegistry::ToJson() const {
-  nlohmann::json json = {{"layer", layer}, {"scale", scale}, {"tau", tau}, {"score", ScoreModeName(score)},
+  nlohmann::json json = {{"layer", layer},
+                         {"scale", scale},
+                         {"tau", tau},
+                         {"score", ScoreModeName(score)},
                          {"concepts", concepts}};
   return json.dump(2) + "\n";
 }
@@ -248,8 +255,10 @@ absl::StatusOr<ConceptRegistry> ConceptRegistry::FromJson(const std::string& tex
   const nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!json.is_object() || !json.contains("concepts") || !json["concepts"].is_object() ||
       !json.value("layer", nlohmann::json()).is_number_integer() ||
-      !json.value("scale", nlohmann::json()).is_number() || !json.value("tau", nlohmann::json()).is_number()) {
-    return absl::InvalidArgumentError("concept registry: expected {layer, scale, tau, concepts: {name: [ids]}}");
+      !json.value("scale", nlohmann::json()).is_number() ||
+      !json.value("tau", nlohmann::json()).is_number()) {
+    return absl::InvalidArgumentError(
+        "concept registry: expected {layer, scale, tau, concepts: {name: [ids]}}");
   }
   ConceptRegistry r;
   r.layer = json["layer"];
@@ -257,13 +266,15 @@ absl::StatusOr<ConceptRegistry> ConceptRegistry::FromJson(const std::string& tex
   r.tau = json["tau"];
   if (json.contains("score")) {
     absl::StatusOr<ScoreMode> mode =
-        json["score"].is_string() ? ParseScoreMode(json["score"].get<std::string>())
-                                  : absl::InvalidArgumentError("concept registry: \"score\" must be a string");
+        json["score"].is_string()
+            ? ParseScoreMode(json["score"].get<std::string>())
+            : absl::InvalidArgumentError("concept registry: \"score\" must be a string");
     if (!mode.ok()) return mode.status();
     r.score = *mode;
   }
   for (const auto& [name, ids] : json["concepts"].items()) {
-    if (!ids.is_array()) return absl::InvalidArgumentError(absl::StrCat("concept \"", name, "\": not a list"));
+    if (!ids.is_array())
+      return absl::InvalidArgumentError(absl::StrCat("concept \"", name, "\": not a list"));
     std::vector<int64_t> features;
     for (const auto& id : ids) {
       if (!id.is_number_integer() || id.get<int64_t>() < 0) {

@@ -100,7 +100,6 @@ class ConceptSelector {
 
 // ScoreMode (what the gate's score measures) is in gate_core.h, the portable gate.
 absl::StatusOr<ScoreMode> ParseScoreMode(const std::string& name);  // "paper" or "concept"
-std::string ScoreModeName(ScoreMode mode);
 
 struct Deactivation {
   at::Tensor output;   // [B, T, d]: h' for flagged prompts, h (bit-exact) for the rest

@@ -5,6 +5,7 @@
 #include <limits>
 #include <numeric>
 #include <random>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "distributed/lazarus/allocation.h"
@@ -200,8 +201,7 @@ absl::StatusOr<SimRun> Simulate(const SimModel& model, const FailureTrace& trace
   // Moves Lazarus to `next` (a new plan on the same or new nodes); returns the
   // seconds the moved experts' state takes over the network.
   auto switch_plan = [&](LazarusPlan next) {
-    const LazarusPlan old = plan;
-    plan = std::move(next);
+    const LazarusPlan old = std::exchange(plan, std::move(next));
     absl::StatusOr<Reconfiguration> moves =
         PlanReconfiguration(old.layers, old.physical, plan.layers, plan.physical, model.experts);
     const int64_t moved = moves.ok() ? static_cast<int64_t>(moves->transfers.size()) : 0;

@@ -40,3 +40,14 @@ export function requireWebPackage(name) {
   dataFile(path.join('web/node_modules', name, 'package.json'));
   return createRequire(path.join(dataDir(), 'web/node_modules/'))(name);
 }
+
+// Debian's chromium, headless, driven by the playwright-core above (never a
+// downloaded browser; docs/toolchain.md has the flags).
+export async function launchChromium() {
+  const { chromium } = requireWebPackage('playwright-core');
+  return await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}

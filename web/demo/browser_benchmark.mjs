@@ -5,15 +5,10 @@
 //   bazel run //components/itd:itd_benchmark -- --benchmark_filter='PortableGate|BM_Gate/256|PromptToVerdict/1/'
 //   bazel run //components/smoothing:forward_benchmark -- --benchmark_filter='BM_Forward/0/1000'
 //   node browser_benchmark.mjs BUNDLE URL   (through with_bundle.sh --serve)
-import { requireWebPackage } from '../build_defs/data_dir.mjs';
+import { launchChromium } from '../build_defs/data_dir.mjs';
 
 const [, url] = process.argv.slice(2);
-const { chromium } = requireWebPackage('playwright-core');
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 try {
   const page = await browser.newPage();

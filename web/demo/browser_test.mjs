@@ -11,19 +11,14 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { requireWebPackage } from '../build_defs/data_dir.mjs';
+import { launchChromium } from '../build_defs/data_dir.mjs';
 
 const [warden, screenshotName, bundle, url] = process.argv.slice(2);
 // Bazel keeps a test's undeclared outputs (bazel-testlogs/.../test.outputs/).
 const screenshot = path.join(process.env.TEST_UNDECLARED_OUTPUTS_DIR || '.', screenshotName);
-const { chromium } = requireWebPackage('playwright-core');
 const parity = JSON.parse(fs.readFileSync(path.join(bundle, 'parity.json')));
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1100, height: 1300 } });
   const errors = [];
@@ -64,15 +59,6 @@ try {
     assert.equal(r.flagged, p.flagged, `verdict on "${p.prompt}"`);
     assert.ok(Math.abs(r.score - p.score) <= 1e-4 * Math.max(Math.abs(p.score), 1e-6), `score of "${p.prompt}"`);
   }
-  // Gate latency, warm: median of 10 (encoder in ORT Web, gate in WASM).
-  const times = await page.evaluate(async () => {
-    const out = [];
-    for (let i = 0; i < 10; ++i) out.push(await window.warden.checkPrompt('a photo of amy adams'));
-    return out.map((r) => [r.encoderMs, r.gateMs]);
-  });
-  const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  console.log(`gate latency (median of 10): encoder ${median(times.map((t) => t[0])).toFixed(1)} ms, ` +
-              `gate ${median(times.map((t) => t[1])).toFixed(1)} ms`);
 
   // Certify test digit #0 with the page's defaults (n0 = 100, n = 1000).
   await page.selectOption('#digit-pick', '0');

@@ -72,11 +72,7 @@ class Gate {
     config_.features = emscripten::convertJSArrayToNumberVector<int32_t>(features);
     config_.scale = static_cast<float>(scale);
     config_.tau = static_cast<float>(tau);
-    if (mode == "paper") {
-      config_.mode = warden::itd::ScoreMode::kPaper;
-    } else if (mode == "concept") {
-      config_.mode = warden::itd::ScoreMode::kConcept;
-    } else {
+    if (!warden::itd::ScoreModeFromName(mode, &config_.mode)) {
       error_ = "unknown score mode '" + mode + "' (paper or concept)";
       return;
     }

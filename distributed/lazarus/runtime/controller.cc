@@ -32,13 +32,8 @@ double WallSeconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-std::string Get(c10d::Store& store, const std::string& key) {
-  const std::vector<uint8_t> v = store.get(key);
-  return std::string(v.begin(), v.end());
-}
-void Set(c10d::Store& store, const std::string& key, const std::string& value) {
-  store.set(key, std::vector<uint8_t>(value.begin(), value.end()));
-}
+using protocol::Get;
+using protocol::Set;
 
 pid_t Spawn(const std::string& binary, const std::vector<std::string>& args) {
   const pid_t pid = fork();
@@ -203,28 +198,26 @@ class Controller {
     return true;
   }
 
+  // Injected failures: SIGKILL (--kills) or SIGSTOP (--stops: a hung worker,
+  // left for the heartbeat timeout to find).
   void InjectFailures() {
-    for (auto it = o_.kills.begin(); it != o_.kills.end();) {
-      // The cluster is starting step `step` once step - 1 is applied.
-      if (last_step_ + 1 >= it->second && pids_.count(it->first)) {
-        Kill(it->first);
+    for (const auto& [list, signal] : {std::pair{&o_.kills, SIGKILL}, std::pair{&o_.stops, SIGSTOP}}) {
+      for (auto it = list->begin(); it != list->end();) {
+        // The cluster is starting step `step` once step - 1 is applied.
+        if (last_step_ + 1 < it->second || !pids_.count(it->first)) {
+          ++it;
+          continue;
+        }
+        if (signal == SIGKILL) {
+          Kill(it->first);
+        } else {
+          kill(pids_[it->first], signal);
+        }
         if (recovery_started_ < 0) recovery_started_ = WallSeconds();
-        out_ << absl::StrFormat("[%7.2fs] SIGKILL worker %d (rank %d) at step %d\n", Elapsed(), it->first,
+        out_ << absl::StrFormat("[%7.2fs] %s worker %d (rank %d) at step %d\n", Elapsed(),
+                                signal == SIGKILL ? "SIGKILL" : "SIGSTOP", it->first,
                                 current_.RankOf(it->first), last_step_ + 1);
-        it = o_.kills.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    for (auto it = o_.stops.begin(); it != o_.stops.end();) {
-      if (last_step_ + 1 >= it->second && pids_.count(it->first)) {
-        kill(pids_[it->first], SIGSTOP);
-        if (recovery_started_ < 0) recovery_started_ = WallSeconds();
-        out_ << absl::StrFormat("[%7.2fs] SIGSTOP worker %d (rank %d) at step %d\n", Elapsed(), it->first,
-                                current_.RankOf(it->first), last_step_ + 1);
-        it = o_.stops.erase(it);
-      } else {
-        ++it;
+        it = list->erase(it);
       }
     }
   }

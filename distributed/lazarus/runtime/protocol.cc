@@ -4,6 +4,15 @@
 
 namespace warden::lazarus::protocol {
 
+std::string Get(c10d::Store& store, const std::string& key) {
+  const std::vector<uint8_t> v = store.get(key);
+  return std::string(v.begin(), v.end());
+}
+
+void Set(c10d::Store& store, const std::string& key, const std::string& value) {
+  store.set(key, std::vector<uint8_t>(value.begin(), value.end()));
+}
+
 std::string Generation::ToJson() const {
   nlohmann::json t = nlohmann::json::array();
   for (const Transfer& x : transfers) t.push_back({x.layer, x.expert, x.from_rank, x.to_rank});

@@ -7,12 +7,17 @@
 
 #include <cstdint>
 #include <string>
+#include <torch/csrc/distributed/c10d/Store.hpp>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "distributed/lazarus/runtime/trainer.h"
 
 namespace warden::lazarus::protocol {
+
+// A store value as text, and text into the store (every message here is text).
+std::string Get(c10d::Store& store, const std::string& key);
+void Set(c10d::Store& store, const std::string& key, const std::string& value);
 
 inline std::string HeartbeatKey(int id) { return "hb/" + std::to_string(id); }
 inline std::string JoinedKey(int id) { return "joined/" + std::to_string(id); }

@@ -26,13 +26,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 namespace p = protocol;
 
-std::string Get(c10d::Store& store, const std::string& key) {
-  const std::vector<uint8_t> v = store.get(key);
-  return std::string(v.begin(), v.end());
-}
-void Set(c10d::Store& store, const std::string& key, const std::string& value) {
-  store.set(key, std::vector<uint8_t>(value.begin(), value.end()));
-}
+using protocol::Get;
+using protocol::Set;
 
 double NowMs() {
   return std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch())
