@@ -3,6 +3,8 @@
 //   EXPECT_THAT(Load(path), IsOk());
 //   EXPECT_THAT(Load(bad), StatusIs(absl::StatusCode::kInvalidArgument));
 //   EXPECT_THAT(Load(bad), StatusIs(absl::StatusCode::kNotFound, HasSubstr(bad)));
+//   ASSERT_OK(Save(path));
+//   ASSERT_OK_AND_ASSIGN(const Model m, Load(path));  // fails the test unless OK
 #ifndef WARDEN_COMPONENTS_STATUS_STATUS_MATCHERS_H_
 #define WARDEN_COMPONENTS_STATUS_STATUS_MATCHERS_H_
 
@@ -45,5 +47,15 @@ MATCHER_P2(StatusIs, code, message_matcher,
 }
 
 }  // namespace warden::testing
+
+#define ASSERT_OK(expr) ASSERT_THAT((expr), ::warden::testing::IsOk())
+#define ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
+  WARDEN_ASSERT_OK_AND_ASSIGN_IMPL_(WARDEN_MATCHERS_CONCAT_(status_or_, __LINE__), lhs, rexpr)
+#define WARDEN_ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, rexpr) \
+  auto statusor = (rexpr);                                      \
+  ASSERT_THAT(statusor, ::warden::testing::IsOk());             \
+  lhs = *std::move(statusor)
+#define WARDEN_MATCHERS_CONCAT_(a, b) WARDEN_MATCHERS_CONCAT_INNER_(a, b)
+#define WARDEN_MATCHERS_CONCAT_INNER_(a, b) a##b
 
 #endif  // WARDEN_COMPONENTS_STATUS_STATUS_MATCHERS_H_

@@ -19,8 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "distributed/lazarus/allocation.h"
-#include "distributed/lazarus/reconfigure.h"
+#include "distributed/lazarus/runtime/recovery_machine.h"
 
 namespace warden::lazarus {
 namespace {
@@ -48,7 +47,8 @@ pid_t Spawn(const std::string& binary, const std::vector<std::string>& args) {
 
 class Controller {
  public:
-  Controller(const ControllerOptions& options, std::ostream& out) : o_(options), out_(out) {}
+  Controller(const ControllerOptions& options, std::ostream& out)
+      : o_(options), out_(out), machine_(MachineOptions(options)) {}
 
   ~Controller() {
     for (const auto& [id, pid] : pids_) {
@@ -83,13 +83,9 @@ class Controller {
     }
     if (absl::Status s = AwaitJoined(initial); !s.ok()) return s;
 
-    absl::StatusOr<std::vector<Placement>> layers =
-        PlanLayers(o_.worker.train.model, {}, o_.ranks, o_.slots, o_.fault_tolerance);
-    if (!layers.ok()) return layers.status();
-    p::Generation g;
-    g.members = initial;
-    g.plan = ToReplicaPlan(*layers, static_cast<int>(o_.worker.train.model.experts));
-    Publish(g, *layers);
+    absl::StatusOr<p::Generation> first = machine_.Start(initial);
+    if (!first.ok()) return first.status();
+    Publish(*first);
     next_rebalance_ = o_.rebalance_every;
 
     while (true) {
@@ -98,6 +94,7 @@ class Controller {
       Poll();
       if (AllDone()) break;
       InjectFailures();
+      if (absl::Status s = MaybeCommit(); !s.ok()) return s;
       if (absl::Status s = MaybeJoin(); !s.ok()) return s;
       if (absl::Status s = MaybeRebalance(); !s.ok()) return s;
       if (absl::Status s = MaybeRecover(); !s.ok()) return s;
@@ -140,8 +137,19 @@ class Controller {
     return absl::OkStatus();
   }
 
-  void Publish(p::Generation g, const std::vector<Placement>& layers) {
-    g.gen = next_gen_++;
+  static RecoveryOptions MachineOptions(const ControllerOptions& o) {
+    RecoveryOptions r;
+    r.model = o.worker.train.model;
+    r.slots = o.slots;
+    r.ranks_per_node = o.ranks_per_node;
+    r.fault_tolerance = o.fault_tolerance;
+    r.checkpoint_available = !o.worker.checkpoint.empty() && o.worker.checkpoint_every > 0;
+    r.retry_failed_step = o.retry_failed_step;
+    return r;
+  }
+
+  // Proposes the machine's new generation to the workers (phase one).
+  void Publish(p::Generation g) {
     // The next join's step, if still ahead: this generation's members stop
     // before it and wait for the generation that includes the joiner.
     if (!standbys_.empty() && standbys_.front().step > last_step_ + 1)
@@ -149,7 +157,7 @@ class Controller {
     Set(*store_, p::GenerationKey(g.gen), g.ToJson());
     Set(*store_, p::kLatestGeneration, absl::StrCat(g.gen));
     current_ = g;
-    layers_ = layers;
+    acked_.clear();
     gen_started_ = Elapsed();
     gen_last_step_ = -1;
   }
@@ -270,7 +278,7 @@ class Controller {
   // members stop before it (Generation::switch_before_step) until the standby
   // has registered; a join whose step already passed is applied at once.
   absl::Status MaybeJoin() {
-    if (standbys_.empty()) return absl::OkStatus();
+    if (standbys_.empty() || machine_.phase() != RecoveryMachine::Phase::kCommitted) return absl::OkStatus();
     const Standby next = standbys_.front();
     const bool scheduled = current_.switch_before_step == next.step;
     if (Exited(next.id)) {
@@ -278,7 +286,7 @@ class Controller {
       out_ << absl::StrFormat("[%7.2fs] standby worker %d is gone; join at step %d abandoned\n", Elapsed(),
                               next.id, next.step);
       // Parked members go on in a generation without the switch.
-      return scheduled ? Reconfigure(current_.members, /*failed=*/false, -1, {}) : absl::OkStatus();
+      return scheduled ? Change(current_.members, {}) : absl::OkStatus();
     }
     // Scheduled or late, the join is planned once the step before it is applied.
     if (last_step_ + 1 < next.step) return absl::OkStatus();
@@ -297,160 +305,210 @@ class Controller {
     std::vector<int> available = current_.members;
     available.push_back(next.id);
     ++summary_.joins;
-    return Reconfigure(available, /*failed=*/false, -1, {next.id});
+    return Change(available, {next.id});
   }
 
   // Periodic rebalancing (spec §1, load monitor): a new plan for the same
   // workers from the latest routing loads; applied lazily at a step boundary.
   absl::Status MaybeRebalance() {
     // Not while a join's switch is scheduled: its generation comes next.
-    if (o_.rebalance_every <= 0 || current_.switch_before_step >= 0 || loads_.empty())
+    if (o_.rebalance_every <= 0 || current_.switch_before_step >= 0 || loads_.empty() ||
+        machine_.phase() != RecoveryMachine::Phase::kCommitted)
       return absl::OkStatus();
     if (last_step_ < next_rebalance_) return absl::OkStatus();
     next_rebalance_ = last_step_ + o_.rebalance_every;
     if (last_step_ + 1 >= o_.worker.steps) return absl::OkStatus();
     ++summary_.rebalances;
-    return Reconfigure(current_.members, /*failed=*/false, -1, {});
+    return Change(current_.members, {});
   }
 
-  enum class Member { kReported, kGone, kSilent };
-
-  // Where a member of the current generation stands in a failure: gone
-  // (exited, or hung and now killed), reported its failed collective, or
-  // silent (alive and said nothing, or finished). Gone is checked first: a
-  // worker may report a peer's failure and then die itself (two kills in a
-  // row), and must not count as a survivor.
-  Member Settle(int id) {
-    if (store_->check({p::DoneKey(id)})) return Member::kSilent;  // finished, whether or not still running
-    if (Exited(id)) return Member::kGone;
-    if (store_->check({p::FailedKey(current_.gen, id)})) return Member::kReported;
-    if (HeartbeatAge(id) > HangTimeout()) {
-      KillUnresponsive(id, absl::StrFormat("sent no heartbeat for %.1f s (limit %.1f s)", HeartbeatAge(id),
-                                           HangTimeout()));
-      return Member::kGone;
+  // Phase two: once every member has acknowledged the generation it is
+  // committed, and its members start training. Not while a member is known
+  // dead: that is a failure during recovery, for MaybeRecover.
+  absl::Status MaybeCommit() {
+    if (machine_.phase() != RecoveryMachine::Phase::kPreparing) return absl::OkStatus();
+    for (int id : current_.members) {
+      if (Exited(id)) return absl::OkStatus();
     }
-    return Member::kSilent;
+    for (int id : current_.members) {
+      if (acked_.count(id) || !store_->check({p::AckKey(current_.gen, id)})) continue;
+      if (!recovery_kills_due_.empty()) {  // --recovery_kills: mid-recovery, once some member is configured
+        KillDuringRecovery();
+        return absl::OkStatus();
+      }
+      absl::StatusOr<p::Holding> holding = p::Holding::FromJson(Get(*store_, p::AckKey(current_.gen, id)));
+      if (!holding.ok()) return holding.status();
+      absl::StatusOr<bool> committed = machine_.Acknowledge(current_.gen, id, *holding);
+      if (!committed.ok()) return committed.status();
+      acked_.insert(id);
+      if (*committed) {
+        Set(*store_, p::CommitKey(current_.gen), "1");
+        out_ << absl::StrFormat("[%7.2fs] generation %d committed: every member acknowledged what it holds\n",
+                                Elapsed(), current_.gen);
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // --recovery_kills: SIGKILL the next listed member of a recovery's
+  // generation after some member has configured it, before it commits.
+  void KillDuringRecovery() {
+    while (!recovery_kills_due_.empty()) {
+      const int id = recovery_kills_due_.front();
+      recovery_kills_due_.pop_front();
+      if (current_.RankOf(id) < 0 || !pids_.count(id)) continue;
+      Kill(id);
+      out_ << absl::StrFormat(
+          "[%7.2fs] SIGKILL worker %d during recovery (generation %d not yet committed)\n", Elapsed(), id,
+          current_.gen);
+      return;
+    }
+  }
+
+  Standing Settle(int id) {
+    Observation o;
+    o.done = store_->check({p::DoneKey(id)});
+    o.exited = !o.done && Exited(id);
+    o.reported = store_->check({p::FailedKey(current_.gen, id)});
+    o.acknowledged = store_->check({p::AckKey(current_.gen, id)});
+    o.heartbeat_age_s = HeartbeatAge(id);
+    const bool committed = machine_.phase() == RecoveryMachine::Phase::kCommitted;
+    const Standing standing = Classify(o, committed, HangTimeout());
+    if (standing != Standing::kHung) return standing;
+    KillUnresponsive(
+        id, absl::StrFormat("sent no heartbeat for %.1f s (limit %.1f s)", o.heartbeat_age_s, HangTimeout()));
+    return Standing::kGone;
+  }
+
+  // What a survivor holds: its failure report, else its acknowledgement.
+  absl::StatusOr<p::Holding> HoldingOf(int id) {
+    const std::string key = store_->check({p::FailedKey(current_.gen, id)}) ? p::FailedKey(current_.gen, id)
+                                                                            : p::AckKey(current_.gen, id);
+    return p::Holding::FromJson(Get(*store_, key));
   }
 
   // A failure is certain before recovery starts: a member reported a failed
   // collective, its process exited, or it hung and was killed. Every other
-  // member then reports (its collectives fail), exits, or is treated as hung.
+  // member then reports (its collectives fail), has acknowledged a generation
+  // still being prepared, exits, or is treated as hung. The machine plans the
+  // next generation from what the survivors hold.
   absl::Status MaybeRecover() {
     bool failure = false;
-    for (int id : current_.members) failure |= Settle(id) != Member::kSilent;
+    for (int id : current_.members) {
+      const Standing s = Settle(id);
+      failure |= s == Standing::kGone ||
+                 (s == Standing::kSurvivor && store_->check({p::FailedKey(current_.gen, id)}));
+    }
     if (!failure) return absl::OkStatus();
     if (recovery_started_ < 0) recovery_started_ = WallSeconds();
     const double wait_until = Elapsed() + o_.worker.collective_timeout_ms / 1000.0 + HangTimeout() + 1.0;
-    std::vector<int> survivors, silent;
-    std::vector<std::string> applied_by;  // "worker:step" of each survivor, for the timeline
-    int64_t min_applied = std::numeric_limits<int64_t>::max();
+    std::vector<int> survivors, pending;
     while (true) {
       survivors.clear();
-      silent.clear();
-      applied_by.clear();
-      min_applied = std::numeric_limits<int64_t>::max();
+      pending.clear();
       for (int id : current_.members) {
-        switch (Settle(id)) {
-          case Member::kReported: {
-            int64_t applied = -1;
-            absl::SimpleAtoi(Get(*store_, p::FailedKey(current_.gen, id)), &applied);
-            min_applied = std::min(min_applied, applied);
-            survivors.push_back(id);
-            applied_by.push_back(absl::StrCat(id, ":", applied));
-            break;
-          }
-          case Member::kSilent:
-            silent.push_back(id);
-            break;
-          case Member::kGone:
-            break;
-        }
+        const Standing s = Settle(id);
+        if (s == Standing::kSurvivor) survivors.push_back(id);
+        if (s == Standing::kPending) pending.push_back(id);
       }
-      if (silent.empty()) break;
+      if (pending.empty()) break;
       if (Elapsed() > wait_until) {
-        for (int id : silent) KillUnresponsive(id, "is alive but never reported the failure");
+        for (int id : pending) KillUnresponsive(id, "is alive but never reported the failure");
         break;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    const int lost = static_cast<int>(current_.members.size() - survivors.size());
-    summary_.failures += lost;
-    for (int id : current_.members) {
-      if (std::find(survivors.begin(), survivors.end(), id) == survivors.end()) Kill(id);
+    // Nodes leave whole: the other workers of a node that lost one go with it.
+    if (o_.ranks_per_node > 1) {
+      std::set<int> broken;
+      for (int id : current_.members) {
+        if (std::find(survivors.begin(), survivors.end(), id) == survivors.end())
+          broken.insert(id / o_.ranks_per_node);
+      }
+      for (auto it = survivors.begin(); it != survivors.end();) {
+        if (!broken.count(*it / o_.ranks_per_node)) {
+          ++it;
+          continue;
+        }
+        out_ << absl::StrFormat("[%7.2fs] worker %d leaves with its node %d\n", Elapsed(), *it,
+                                *it / o_.ranks_per_node);
+        Kill(*it);
+        it = survivors.erase(it);
+      }
     }
-    if (survivors.empty()) return absl::UnavailableError("every worker failed");
-    out_ << absl::StrFormat("[%7.2fs] failure: %d worker(s) lost, %d survive; last applied step %d (%s)\n",
-                            Elapsed(), lost, survivors.size(), min_applied, absl::StrJoin(applied_by, " "));
+    std::map<int, p::Holding> holdings;
+    std::vector<std::string> applied_by;  // "worker:step" of each survivor, for the timeline
+    for (int id : survivors) {
+      absl::StatusOr<p::Holding> h = HoldingOf(id);
+      if (!h.ok()) return h.status();
+      holdings[id] = *h;
+      applied_by.push_back(h->has_state ? absl::StrCat(id, ":", h->applied) : absl::StrCat(id, ":new"));
+    }
+    for (int id : current_.members) {
+      if (!holdings.count(id)) Kill(id);
+    }
+    const bool during_recovery = machine_.phase() == RecoveryMachine::Phase::kPreparing;
+    absl::StatusOr<RecoveryMachine::Recovery> r = machine_.Fail(holdings, loads_);
+    if (!r.ok()) return r.status();
+    summary_.failures += r->lost;
+    out_ << absl::StrFormat(
+        "[%7.2fs] failure%s: %d worker(s) lost, %d survive (worker:last applied step %s)\n", Elapsed(),
+        during_recovery ? " during recovery" : "", r->lost, survivors.size(), absl::StrJoin(applied_by, " "));
     // One survivor's view of the failure: the error of its failed collective.
-    const int witness = survivors.front();
-    if (store_->check({p::FailureReasonKey(current_.gen, witness)})) {
-      out_ << absl::StrFormat("           worker %d saw: %s\n", witness,
-                              Get(*store_, p::FailureReasonKey(current_.gen, witness)));
+    for (int id : survivors) {
+      if (!store_->check({p::FailureReasonKey(current_.gen, id)})) continue;
+      out_ << absl::StrFormat("           worker %d saw: %s\n", id,
+                              Get(*store_, p::FailureReasonKey(current_.gen, id)));
+      break;
     }
     ++summary_.recoveries;
-    return Reconfigure(survivors, /*failed=*/true, min_applied, {});
+    if (r->dropped_step >= 0) summary_.dropped_steps.push_back(r->dropped_step);
+    if (r->generation.from_checkpoint) ++summary_.checkpoint_reads;
+    summary_.experts_moved += static_cast<int64_t>(r->generation.transfers.size());
+    Publish(r->generation);
+    const p::Generation& g = current_;
+    std::string how;
+    if (g.from_checkpoint) {
+      how = ", reloading the checkpoint";
+    } else {
+      if (g.catch_up_source >= 0)
+        how = absl::StrFormat(", worker %d's summed gradients bring step %d to those behind",
+                              g.members[g.catch_up_source], g.state_step);
+      how += absl::StrFormat(", step %d %s", g.state_step + 1, o_.retry_failed_step ? "retried" : "dropped");
+    }
+    out_ << absl::StrFormat("[%7.2fs] generation %d proposed: %d workers, %d expert replicas moved%s\n",
+                            Elapsed(), g.gen, g.members.size(), g.transfers.size(), how);
+    // --recovery_kills: the next one strikes while this generation is prepared.
+    if (!o_.recovery_kills.empty() && recovery_kills_due_.empty() && !recovery_kill_used_) {
+      recovery_kills_due_.assign(o_.recovery_kills.begin(), o_.recovery_kills.end());
+      recovery_kill_used_ = true;
+    }
+    return absl::OkStatus();
   }
 
-  absl::Status Reconfigure(const std::vector<int>& available, bool failed, int64_t min_applied,
-                           const std::vector<int>& joiners) {
-    const int n = static_cast<int>(available.size());
-    const int experts = static_cast<int>(o_.worker.train.model.experts);
-    absl::StatusOr<std::vector<Placement>> layers =
-        PlanLayers(o_.worker.train.model, loads_, n, o_.slots, o_.fault_tolerance);
-    if (!layers.ok()) return layers.status();
-    absl::StatusOr<Reconfiguration> r =
-        PlanReconfiguration(layers_, current_.members, *layers, available, experts);
-    if (!r.ok()) return r.status();
-    p::Generation g;
-    g.members = r->plan_to_physical;
-    g.plan = ToReplicaPlan(*layers, experts);
-    for (int rank = 0; rank < n; ++rank) {
-      if (std::find(joiners.begin(), joiners.end(), g.members[rank]) == joiners.end()) {
-        g.dense_source = rank;
-        break;
-      }
-    }
-    if (failed) {
-      g.rollback_to = min_applied;
-      g.resume_step = min_applied + (o_.retry_failed_step ? 1 : 2);
-      if (!o_.retry_failed_step && !r->needs_checkpoint) summary_.dropped_steps.push_back(min_applied + 1);
-    }
-    if (r->needs_checkpoint) {
-      if (o_.worker.checkpoint.empty() || o_.worker.checkpoint_every <= 0) {
-        return absl::DataLossError("an expert lost every replica and no checkpoint is configured");
-      }
-      g.from_checkpoint = true;
-      g.rollback_to = -1;
-      g.resume_step = -1;  // after the checkpoint's step: every later step is redone, none dropped
-      ++summary_.checkpoint_reads;
-    } else {
-      for (const ExpertTransfer& t : r->transfers) {
-        const auto rank_of = [&](int id) {
-          return static_cast<int>(std::find(g.members.begin(), g.members.end(), id) - g.members.begin());
-        };
-        g.transfers.push_back({t.layer, t.expert, rank_of(t.from_node), rank_of(t.to_node)});
-      }
-      summary_.experts_moved += static_cast<int64_t>(g.transfers.size());
-    }
-    Publish(g, *layers);
-    out_ << absl::StrFormat(
-        "[%7.2fs] generation %d: %d workers, %d expert replicas moved%s%s\n", Elapsed(), current_.gen, n,
-        g.transfers.size(), g.from_checkpoint ? ", reloading the checkpoint" : "",
-        failed && !g.from_checkpoint
-            ? absl::StrFormat(", step %d %s", min_applied + 1, o_.retry_failed_step ? "retried" : "dropped")
-            : "");
+  // A planned change (join, standby gone, rebalance) of the committed generation.
+  absl::Status Change(const std::vector<int>& available, const std::vector<int>& joiners) {
+    absl::StatusOr<p::Generation> g = machine_.Change(available, joiners, loads_);
+    if (!g.ok()) return g.status();
+    summary_.experts_moved += static_cast<int64_t>(g->transfers.size());
+    Publish(*g);
+    out_ << absl::StrFormat("[%7.2fs] generation %d proposed: %d workers, %d expert replicas moved\n",
+                            Elapsed(), current_.gen, current_.members.size(), current_.transfers.size());
     return absl::OkStatus();
   }
 
   ControllerOptions o_;
   std::ostream& out_;
+  RecoveryMachine machine_;
+  std::set<int> acked_;                 // members whose ack of the current generation the machine has
+  std::deque<int> recovery_kills_due_;  // --recovery_kills armed by the first recovery
+  bool recovery_kill_used_ = false;
   Clock::time_point start_;
   c10::intrusive_ptr<c10d::TCPStore> store_;
   int port_ = 0;
   std::map<int, pid_t> pids_;
   std::set<int> ids_;
   p::Generation current_;
-  std::vector<Placement> layers_;
   struct Standby {
     int64_t step;
     int id;
@@ -459,7 +517,7 @@ class Controller {
   std::set<int> exited_;          // workers whose process is gone
   bool waiting_logged_ = false;
   double gen_last_step_time_ = 0, step_seconds_ = 0;
-  int next_gen_ = 0, last_gen_seen_ = -1;
+  int last_gen_seen_ = -1;
   std::map<int, p::Progress> progress_;
   std::vector<std::vector<int64_t>> loads_;
   int64_t last_step_ = -1, gen_last_step_ = -1;
@@ -470,36 +528,6 @@ class Controller {
 };
 
 }  // namespace
-
-absl::StatusOr<std::vector<Placement>> PlanLayers(const MoeConfig& model,
-                                                  const std::vector<std::vector<int64_t>>& loads, int ranks,
-                                                  int slots, int fault_tolerance) {
-  std::vector<Placement> layers;
-  for (int64_t l = 0; l < model.layers; ++l) {
-    std::vector<double> load(model.experts, 1.0);
-    if (static_cast<int64_t>(loads.size()) == model.layers) {
-      for (int64_t e = 0; e < model.experts; ++e) load[e] = 1.0 + static_cast<double>(loads[l][e]);
-    }
-    absl::StatusOr<ReplicaAllocation> alloc = AllocateReplicas(load, ranks, slots, fault_tolerance);
-    if (!alloc.ok()) return alloc.status();
-    absl::StatusOr<Placement> placement = PlaceMro(alloc->replicas, ranks, slots);
-    if (!placement.ok()) return placement.status();
-    layers.push_back(*placement);
-  }
-  return layers;
-}
-
-ReplicaPlan ToReplicaPlan(const std::vector<Placement>& layers, int experts) {
-  ReplicaPlan plan;
-  for (const Placement& p : layers) {
-    std::vector<std::vector<int>> layer(experts, std::vector<int>(p.num_nodes(), 0));
-    for (int j = 0; j < p.num_nodes(); ++j) {
-      for (int e : p.nodes[j]) layer[e][j] += 1;
-    }
-    plan.push_back(layer);
-  }
-  return plan;
-}
 
 std::string RunSummary::ToJson() const {
   return nlohmann::json{{"steps", steps},

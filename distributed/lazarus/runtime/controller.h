@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "distributed/lazarus/placement.h"
 #include "distributed/lazarus/runtime/protocol.h"
 #include "distributed/lazarus/runtime/worker_options.h"
 
@@ -30,7 +29,15 @@ struct ControllerOptions {
   // A new worker trains from each of these steps on: launched at the start,
   // it waits as a standby; the cluster stops before the step until it is in.
   std::vector<int64_t> join_at_steps;
-  int slots = 3;            // expert slots per worker and layer
+  // Worker ids SIGKILLed during the first recovery: while its generation is
+  // proposed and some member has configured it, before it commits (a failure
+  // during recovery). One per failure: each later id strikes the recovery
+  // from the previous one.
+  std::vector<int> recovery_kills;
+  int slots = 3;  // expert slots per worker and layer
+  // Workers id / ranks_per_node share a node (RecoveryOptions): placement is
+  // over nodes, and a node whose worker fails leaves whole.
+  int ranks_per_node = 1;
   int fault_tolerance = 1;  // Eq. 1's f
   // A worker whose heartbeat is older than max(this, 10 x the measured step
   // time) is hung: it is SIGKILLed and recovered from. Workers that die are
@@ -39,10 +46,11 @@ struct ControllerOptions {
   double deadline_s = 300;
   int64_t print_every = 10;
   int64_t rebalance_every = 0;  // steps between load-driven re-plans (0: only on failures/joins)
-  // After a failure every survivor rolls back to the last step all of them
-  // applied; the interrupted step is then trained again by the new generation
-  // (true: the run equals a failure-free one), or skipped as in the paper
-  // (false: RunSummary::dropped_steps lists it).
+  // After a failure every survivor is brought to the last step any of them
+  // applied (those one step behind apply its summed gradients); the step after
+  // it is then trained by the new generation (true: the run equals a
+  // failure-free one), or skipped as in the paper (false:
+  // RunSummary::dropped_steps lists it).
   bool retry_failed_step = true;
 };
 
@@ -67,13 +75,6 @@ struct RunSummary {
   double min_gate_margin = 0;
   std::string ToJson() const;
 };
-
-// Replicas per rank for every layer: Eq. 1 allocation on `loads[layer]` (or
-// uniform when empty) and MRO placement.
-absl::StatusOr<std::vector<Placement>> PlanLayers(const MoeConfig& model,
-                                                  const std::vector<std::vector<int64_t>>& loads, int ranks,
-                                                  int slots, int fault_tolerance);
-ReplicaPlan ToReplicaPlan(const std::vector<Placement>& layers, int experts);
 
 // Runs a whole training job; timeline lines go to `out`.
 absl::StatusOr<RunSummary> RunController(const ControllerOptions& options, std::ostream& out);

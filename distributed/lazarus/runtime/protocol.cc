@@ -21,7 +21,8 @@ std::string Generation::ToJson() const {
                         {"plan", plan},
                         {"transfers", t},
                         {"dense_source", dense_source},
-                        {"rollback_to", rollback_to},
+                        {"state_step", state_step},
+                        {"catch_up_source", catch_up_source},
                         {"resume_step", resume_step},
                         {"from_checkpoint", from_checkpoint},
                         {"switch_before_step", switch_before_step}}
@@ -38,7 +39,8 @@ absl::StatusOr<Generation> Generation::FromJson(const std::string& text) {
     g.plan = j.at("plan").get<ReplicaPlan>();
     for (const auto& x : j.at("transfers")) g.transfers.push_back({x.at(0), x.at(1), x.at(2), x.at(3)});
     g.dense_source = j.at("dense_source");
-    g.rollback_to = j.at("rollback_to");
+    g.state_step = j.at("state_step");
+    g.catch_up_source = j.at("catch_up_source");
     g.resume_step = j.at("resume_step");
     g.from_checkpoint = j.at("from_checkpoint");
     g.switch_before_step = j.at("switch_before_step");
@@ -47,6 +49,13 @@ absl::StatusOr<Generation> Generation::FromJson(const std::string& text) {
         if (row.size() != g.members.size())
           return absl::InvalidArgumentError("generation config: plan/member mismatch");
       }
+    }
+    const int world = static_cast<int>(g.members.size());
+    if (g.dense_source < 0 || g.dense_source >= world || g.catch_up_source >= world)
+      return absl::InvalidArgumentError("generation config: source rank out of range");
+    for (const Transfer& t : g.transfers) {
+      if (t.from_rank < 0 || t.from_rank >= world || t.to_rank < 0 || t.to_rank >= world)
+        return absl::InvalidArgumentError("generation config: transfer rank out of range");
     }
     return g;
   } catch (const nlohmann::json::exception& e) {
@@ -69,6 +78,27 @@ std::vector<ExpertKey> Generation::ExpertsOf(int rank) const {
     }
   }
   return keys;
+}
+
+std::string Holding::ToJson() const {
+  return nlohmann::json{
+      {"has_state", has_state}, {"applied", applied}, {"reduced_step", reduced_step}, {"experts", experts}}
+      .dump();
+}
+
+absl::StatusOr<Holding> Holding::FromJson(const std::string& text) {
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return absl::InvalidArgumentError("holding: not a JSON object");
+  try {
+    Holding h;
+    h.has_state = j.at("has_state");
+    h.applied = j.at("applied");
+    h.reduced_step = j.at("reduced_step");
+    h.experts = j.at("experts").get<std::vector<ExpertKey>>();
+    return h;
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(std::string("holding: ") + e.what());
+  }
 }
 
 std::string Progress::ToJson() const {

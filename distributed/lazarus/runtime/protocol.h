@@ -29,10 +29,30 @@ inline std::string FailedKey(int gen, int id) {
 }
 // The error of the collective that failed (first line), beside FailedKey.
 inline std::string FailureReasonKey(int gen, int id) { return FailedKey(gen, id) + "/reason"; }
+// Two-phase commit of a generation: each member acknowledges what it holds
+// once configured (phase one); the controller commits the generation when
+// every member has (phase two), and only then does anyone train in it.
+inline std::string AckKey(int gen, int id) {
+  return "gen/" + std::to_string(gen) + "/ack/" + std::to_string(id);
+}
+inline std::string CommitKey(int gen) { return "gen/" + std::to_string(gen) + "/commit"; }
 inline constexpr char kLatestGeneration[] = "gen";
 // The options every worker shares, one JSON document (worker_options.h),
 // written by the controller before it launches any worker.
 inline constexpr char kWorkerConfig[] = "worker_config";
+
+// What a worker holds, as it acknowledges a generation (AckKey) or reports
+// a failure (FailedKey): the controller re-plans from this, never from a plan
+// that may not have been carried out.
+struct Holding {
+  bool has_state = false;     // dense state and `applied` are real (false: a joiner not yet configured)
+  int64_t applied = -1;       // last applied step
+  int64_t reduced_step = -1;  // the step whose summed gradients it keeps (Trainer::last_reduced_step)
+  std::vector<ExpertKey> experts;
+
+  std::string ToJson() const;
+  static absl::StatusOr<Holding> FromJson(const std::string& text);
+};
 
 struct Transfer {
   int layer = 0, expert = 0, from_rank = 0, to_rank = 0;
@@ -43,8 +63,13 @@ struct Generation {
   std::vector<int> members;  // worker ids in rank order
   ReplicaPlan plan;          // [layer][expert][rank]
   std::vector<Transfer> transfers;
-  int dense_source = 0;          // rank whose dense state everyone takes (a survivor)
-  int64_t rollback_to = -1;      // >= 0: ranks that applied a later step undo it
+  int dense_source = 0;  // rank whose dense state everyone takes (a survivor)
+  // >= 0: every member's state is at this step once configured. Members one
+  // step behind first apply that step's summed gradients, broadcast by rank
+  // `catch_up_source` (Trainer::ApplyReduced); a member whose state is still
+  // at another step drops its experts (they are stale) and is sent fresh ones.
+  int64_t state_step = -1;
+  int catch_up_source = -1;
   int64_t resume_step = -1;      // -1: continue after the last applied step
   bool from_checkpoint = false;  // every rank reloads the checkpoint first
   // >= 0: members stop before this step and wait for the next generation,

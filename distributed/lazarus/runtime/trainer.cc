@@ -76,7 +76,7 @@ void Trainer::AdamUpdate(at::Tensor& param, const at::Tensor& grad, Moments& s) 
 }
 
 StepOutcome Trainer::Step(int64_t step, const c10::intrusive_ptr<c10d::ProcessGroup>& group, int rank,
-                          int world, const ReplicaPlan& plan, bool flag) {
+                          int world, const ReplicaPlan& plan, bool flag, bool fault_after_reduce) {
   const MoeConfig& mc = config_.model;
   const auto [begin, end] = ShardOf(config_.global_batch, rank, world);
   const at::Device device = config_.device;
@@ -124,21 +124,47 @@ StepOutcome Trainer::Step(int64_t step, const c10::intrusive_ptr<c10d::ProcessGr
   if (group) {
     std::vector<at::Tensor> io = {buffer};
     group->allreduce(io)->wait();
+    if (fault_after_reduce)
+      throw std::runtime_error(
+          absl::StrCat("injected fault: step ", step, "'s all-reduce counted as failed"));
   }
 
-  // Adam on the summed gradients.
-  Snapshot();
+  Update(step, buffer);
+  const int64_t offset = ReducedBufferSize() - 2 - mc.layers * mc.experts;
+  const at::Tensor tail = buffer.slice(0, offset).cpu();  // one copy back
+  out.loss = tail[0].item<double>();
+  out.any_flag = tail[1].item<double>() > 0.5;
+  out.load = tail.slice(0, 2).round().to(at::kLong).view({mc.layers, mc.experts});
+  out.gate_margin = model_->last_gate_margin().item<double>();
+  return out;
+}
+
+int64_t Trainer::ReducedBufferSize() const {
+  const MoeConfig& mc = config_.model;
+  int64_t size = 0;
+  for (const at::Tensor& p : DenseParams()) size += p.numel();
+  return size + mc.layers * mc.experts * (ExpertBufferSize() / 3) + 2 + mc.layers * mc.experts;
+}
+
+absl::Status Trainer::ApplyReduced(int64_t step, const at::Tensor& reduced) {
+  if (reduced.numel() != ReducedBufferSize()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("summed gradients have ", reduced.numel(), " values, want ", ReducedBufferSize()));
+  }
+  Update(step, reduced.to(config_.device));
+  return absl::OkStatus();
+}
+
+void Trainer::Update(int64_t step, const at::Tensor& reduced) {
+  const MoeConfig& mc = config_.model;
+  const int64_t per_expert = ExpertBufferSize() / 3;
   ++updates_;
   int64_t offset = 0;
-  const std::vector<std::string> names = [&] {
-    std::vector<std::string> n;
-    for (const auto& item : model_->named_parameters()) n.push_back(item.key());
-    return n;
-  }();
-  for (size_t i = 0; i < dense.size(); ++i) {
-    const at::Tensor g = buffer.slice(0, offset, offset + dense[i].numel()).view(dense[i].sizes());
-    AdamUpdate(dense[i], g, MomentsOf(names[i], dense[i]));
-    offset += dense[i].numel();
+  for (const auto& item : model_->named_parameters()) {
+    at::Tensor param = item.value();
+    const at::Tensor g = reduced.slice(0, offset, offset + param.numel()).view(param.sizes());
+    AdamUpdate(param, g, MomentsOf(item.key(), param));
+    offset += param.numel();
   }
   for (int64_t l = 0; l < mc.layers; ++l) {
     for (int64_t e = 0; e < mc.experts; ++e) {
@@ -149,18 +175,14 @@ StepOutcome Trainer::Step(int64_t step, const c10::intrusive_ptr<c10d::ProcessGr
       }
       std::vector<at::Tensor> tensors = it->second.Tensors();
       for (size_t i = 0; i < tensors.size(); ++i) {
-        const at::Tensor g = buffer.slice(0, offset, offset + tensors[i].numel()).view(tensors[i].sizes());
+        const at::Tensor g = reduced.slice(0, offset, offset + tensors[i].numel()).view(tensors[i].sizes());
         AdamUpdate(tensors[i], g, MomentsOf(absl::StrCat(ExpertName({l, e}), ".", i), tensors[i]));
         offset += tensors[i].numel();
       }
     }
   }
-  const at::Tensor tail = buffer.slice(0, offset).cpu();  // one copy back
-  out.loss = tail[0].item<double>();
-  out.any_flag = tail[1].item<double>() > 0.5;
-  out.load = tail.slice(0, 2).round().to(at::kLong).view({mc.layers, mc.experts});
-  out.gate_margin = model_->last_gate_margin().item<double>();
-  return out;
+  last_reduced_ = reduced;
+  last_reduced_step_ = step;
 }
 
 at::Tensor Trainer::PackDense() const {
@@ -233,23 +255,6 @@ void Trainer::UnpackExpert(const ExpertKey& key, const at::Tensor& buffer) {
   Scatter(buffer, offset, vs);
 }
 
-void Trainer::Snapshot() {
-  auto saved = std::make_unique<Saved>();
-  saved->dense = PackDense();
-  for (const auto& [key, e] : experts_) saved->experts[key] = PackExpert(key);
-  snapshot_ = std::move(saved);
-}
-
-bool Trainer::RestoreSnapshot() {
-  if (!snapshot_) return false;
-  if (!UnpackDense(snapshot_->dense).ok()) return false;
-  for (const auto& [key, buffer] : snapshot_->experts) {
-    if (experts_.count(key)) UnpackExpert(key, buffer);
-  }
-  snapshot_.reset();
-  return true;
-}
-
 tensor::Checkpoint Trainer::ToCheckpoint(const std::map<ExpertKey, at::Tensor>& all_expert_buffers) const {
   tensor::Checkpoint c;
   c.tensors.push_back({"dense", PackDense().cpu()});
@@ -274,7 +279,8 @@ absl::Status Trainer::FromCheckpoint(const tensor::Checkpoint& checkpoint,
     }
     UnpackExpert(k, it->second);
   }
-  snapshot_.reset();
+  last_reduced_ = at::Tensor();
+  last_reduced_step_ = -1;
   return absl::OkStatus();
 }
 

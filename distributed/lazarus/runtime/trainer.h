@@ -54,9 +54,11 @@ class Trainer {
   const std::map<ExpertKey, Expert>& experts() const { return experts_; }
 
   // Trains on step `step`'s global batch. `group` null: a single process
-  // holding every expert (the reference). Throws on a failed collective.
+  // holding every expert (the reference). Throws on a failed collective, and
+  // with `fault_after_reduce` once the all-reduce completed, before the
+  // update (fault injection: WorkerOptions::reduce_faults).
   StepOutcome Step(int64_t step, const c10::intrusive_ptr<c10d::ProcessGroup>& group, int rank, int world,
-                   const ReplicaPlan& plan, bool flag);
+                   const ReplicaPlan& plan, bool flag, bool fault_after_reduce = false);
 
   int64_t updates() const { return updates_; }  // Adam steps taken
 
@@ -67,9 +69,18 @@ class Trainer {
   at::Tensor PackExpert(const ExpertKey& key) const;
   void UnpackExpert(const ExpertKey& key, const at::Tensor& buffer);
 
-  // The previous step's state, for dropping a step some ranks applied.
-  void Snapshot();
-  bool RestoreSnapshot();  // false if none
+  // The summed gradients of the last applied step: the all-reduce's result
+  // (loss, flags and loads at its end), kept until the next step instead of a
+  // copy of the state. When a failure interrupts step s after some ranks
+  // finished its all-reduce, the others apply this buffer of one that did
+  // (ApplyReduced) and every survivor is at s: nobody undoes a step, and no
+  // rank ever holds a second copy of its parameters or Adam state.
+  const at::Tensor& last_reduced() const { return last_reduced_; }
+  int64_t last_reduced_step() const { return last_reduced_step_; }  // -1: none
+  int64_t ReducedBufferSize() const;
+  // Adam with step `step`'s summed gradients (another rank's last_reduced()),
+  // exactly as Step applies them; InvalidArgument for a buffer of another size.
+  absl::Status ApplyReduced(int64_t step, const at::Tensor& reduced);
 
   // Full-model checkpoint tensors (needs every expert here) and loading the
   // dense state plus the experts in `keys` back.
@@ -85,6 +96,7 @@ class Trainer {
     at::Tensor m, v;
   };
   void AdamUpdate(at::Tensor& param, const at::Tensor& grad, Moments& moments);
+  void Update(int64_t step, const at::Tensor& reduced);
   std::vector<at::Tensor> DenseParams() const;
   Moments& MomentsOf(const std::string& name, const at::Tensor& like);
 
@@ -95,11 +107,8 @@ class Trainer {
   std::map<std::string, Moments> moments_;
   int64_t updates_ = 0;
 
-  struct Saved {
-    at::Tensor dense;
-    std::map<ExpertKey, at::Tensor> experts;
-  };
-  std::unique_ptr<Saved> snapshot_;
+  at::Tensor last_reduced_;
+  int64_t last_reduced_step_ = -1;
 };
 
 std::string ExpertName(const ExpertKey& key);

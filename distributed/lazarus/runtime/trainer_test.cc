@@ -1,7 +1,7 @@
-// The trainer's single-process state handling: undoing a step some ranks
-// already applied (Snapshot + RestoreSnapshot, worker_main's rollback) must
-// leave exactly the state of never having taken it, and the flat buffers
-// used for migration must round-trip.
+// The trainer's single-process state handling: a rank that missed a step
+// some ranks applied catches up with their summed gradients (ApplyReduced,
+// the worker's recovery) and must then hold exactly the state of having taken
+// it, and the flat buffers used for migration must round-trip.
 #include "distributed/lazarus/runtime/trainer.h"
 
 #include <gtest/gtest.h>
@@ -55,17 +55,42 @@ class TrainerTest : public ::testing::Test {
   std::unique_ptr<ByteCorpus> corpus_;
 };
 
-TEST_F(TrainerTest, RollbackEqualsNeverTakingTheStep) {
-  auto dropped = Fresh(), reference = Fresh();
-  Run(*dropped, 0, 8);                       // steps 0..7 applied
-  ASSERT_TRUE(dropped->RestoreSnapshot());   // step 7 undone
-  EXPECT_FALSE(dropped->RestoreSnapshot());  // one step only
-  Run(*dropped, 8, 12);
-  Run(*reference, 0, 7);
-  Run(*reference, 8, 12);
-  EXPECT_EQ(dropped->updates(), reference->updates());
-  EXPECT_TRUE(at::equal(State(*dropped), State(*reference)))
-      << "max |diff| " << (State(*dropped) - State(*reference)).abs().max().item<double>();
+TEST_F(TrainerTest, CatchingUpEqualsTakingTheStep) {
+  auto ahead = Fresh(), behind = Fresh();
+  Run(*ahead, 0, 8);   // steps 0..7 applied
+  Run(*behind, 0, 7);  // step 7 interrupted here
+  ASSERT_EQ(ahead->last_reduced_step(), 7);
+  ASSERT_EQ(ahead->last_reduced().numel(), ahead->ReducedBufferSize());
+  ASSERT_TRUE(behind->ApplyReduced(7, ahead->last_reduced()).ok());
+  EXPECT_EQ(behind->updates(), ahead->updates());
+  EXPECT_EQ(behind->last_reduced_step(), 7);  // it can now serve another rank the same way
+  EXPECT_TRUE(at::equal(State(*behind), State(*ahead)))
+      << "max |diff| " << (State(*behind) - State(*ahead)).abs().max().item<double>();
+  Run(*ahead, 8, 12);
+  Run(*behind, 8, 12);
+  EXPECT_TRUE(at::equal(State(*behind), State(*ahead)));
+}
+
+TEST_F(TrainerTest, CatchUpOnlyTouchesTheExpertsHeld) {
+  // A rank holding half the experts applies the same buffer to those only,
+  // and they equal the full trainer's.
+  auto full = Fresh(), half = Fresh();
+  Run(*full, 0, 3);
+  Run(*half, 0, 2);
+  std::vector<ExpertKey> some = AllExperts(Config().model);
+  some.resize(some.size() / 2);
+  half->RetainExperts(some);
+  ASSERT_TRUE(half->ApplyReduced(2, full->last_reduced()).ok());
+  for (const ExpertKey& k : some) EXPECT_TRUE(at::equal(half->PackExpert(k), full->PackExpert(k)));
+  EXPECT_TRUE(at::equal(half->PackDense(), full->PackDense()));
+}
+
+TEST_F(TrainerTest, ApplyReducedRejectsAWrongSize) {
+  auto t = Fresh();
+  const at::Tensor before = State(*t);
+  EXPECT_FALSE(t->ApplyReduced(0, at::zeros({t->ReducedBufferSize() - 1})).ok());
+  EXPECT_EQ(t->updates(), 0);
+  EXPECT_TRUE(at::equal(State(*t), before));
 }
 
 TEST_F(TrainerTest, MigrationBuffersRoundTrip) {

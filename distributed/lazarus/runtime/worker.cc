@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <limits>
+#include <set>
 #include <thread>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -103,6 +104,11 @@ class Worker::Impl {
           return 1;
         }
         first = false;
+        // Two-phase commit: say what this worker now holds, and train only
+        // once every member has (or go on to the generation that replaces it).
+        Set(*store_, p::AckKey(gen_, options_.id), Holding().ToJson());
+        if (!AwaitCommit()) continue;
+        trainer_.RetainExperts(config->ExpertsOf(rank_));
         if (Train(*config)) {
           Set(*store_, p::DoneKey(options_.id), absl::StrCat(applied_));
           return 0;
@@ -114,40 +120,80 @@ class Worker::Impl {
         if (options_.backend == "nccl") AbortGroup(group_);
         group_.reset();
         Set(*store_, p::FailureReasonKey(gen_, options_.id), what.substr(0, what.find('\n')));
-        Set(*store_, p::FailedKey(gen_, options_.id), absl::StrCat(applied_));
+        Set(*store_, p::FailedKey(gen_, options_.id), Holding().ToJson());
       }
     }
   }
 
+  // What this worker holds now (its ack, or its failure report).
+  p::Holding Holding() const {
+    p::Holding h;
+    h.has_state = has_state_;
+    h.applied = applied_;
+    h.reduced_step = trainer_.last_reduced_step();
+    for (const auto& [key, e] : trainer_.experts()) h.experts.push_back(key);
+    return h;
+  }
+
+  // True once generation gen_ is committed; false when a newer generation
+  // replaced it first (a failure while it was being prepared).
+  bool AwaitCommit() {
+    while (!store_->check({p::CommitKey(gen_)})) {
+      if (store_->check({p::GenerationKey(gen_ + 1)})) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  }
+
+  // Phase one of a generation: state, experts and the group it trains in.
+  // A collective that fails here throws, as in training, and the worker
+  // reports what it then holds: every step below leaves it consistent.
   absl::Status Configure(const p::Generation& config, bool first) {
     rank_ = config.RankOf(options_.id);
     world_ = static_cast<int>(config.members.size());
     plan_ = config.plan;
-    if (config.rollback_to >= 0 && applied_ > config.rollback_to) {
-      if (applied_ - config.rollback_to > 1 || !trainer_.RestoreSnapshot()) {
-        return absl::InternalError("cannot roll back more than one step");
-      }
-      std::fprintf(stderr, "worker %d: step %lld undone (the failed step, applied here but not everywhere)\n",
-                   options_.id, static_cast<long long>(applied_));
-      applied_ = config.rollback_to;
+    const std::vector<ExpertKey> mine = config.ExpertsOf(rank_);
+    if (config.from_checkpoint) {  // before the group: a failed rendezvous leaves the checkpoint's state
+      absl::StatusOr<tensor::Checkpoint> ckpt = tensor::LoadCheckpoint(options_.checkpoint);
+      if (!ckpt.ok()) return ckpt.status();
+      if (absl::Status s = trainer_.FromCheckpoint(*ckpt, mine); !s.ok()) return s;
+      applied_ = ckpt->metadata.value("step", int64_t{-1});
+      has_state_ = true;
+    }
+    const bool initial = first && config.gen == 0;
+    if (initial) {
+      trainer_.InitExperts(mine);  // same seed everywhere: identical replicas
+      has_state_ = true;
     }
     auto prefixed = c10::make_intrusive<c10d::PrefixStore>(absl::StrCat("pg", config.gen, "/"), store_);
     absl::StatusOr<c10::intrusive_ptr<c10d::ProcessGroup>> group = MakeGroup(prefixed);
     if (!group.ok()) return group.status();
     group_ = *group;
-
-    const std::vector<ExpertKey> mine = config.ExpertsOf(rank_);
-    if (config.from_checkpoint) {
-      absl::StatusOr<tensor::Checkpoint> ckpt = tensor::LoadCheckpoint(options_.checkpoint);
-      if (!ckpt.ok()) return ckpt.status();
-      if (absl::Status s = trainer_.FromCheckpoint(*ckpt, mine); !s.ok()) return s;
-      applied_ = ckpt->metadata.value("step", int64_t{-1});
-      return absl::OkStatus();
+    if (config.from_checkpoint || initial) return absl::OkStatus();
+    // Survivors one step behind apply that step's summed gradients from one
+    // that finished it (spec §5; no rank ever undoes a step).
+    if (config.catch_up_source >= 0) {
+      std::vector<at::Tensor> reduced = {
+          rank_ == config.catch_up_source
+              ? trainer_.last_reduced()
+              : at::empty({trainer_.ReducedBufferSize()}, at::device(options_.train.device))};
+      if (rank_ == config.catch_up_source && trainer_.last_reduced_step() != config.state_step) {
+        return absl::InternalError(absl::StrCat("asked for step ", config.state_step,
+                                                "'s summed gradients, holding step ",
+                                                trainer_.last_reduced_step(), "'s"));
+      }
+      c10d::BroadcastOptions bo;
+      bo.rootRank = config.catch_up_source;
+      group_->broadcast(reduced, bo)->wait();
+      if (has_state_ && applied_ == config.state_step - 1) {
+        if (absl::Status s = trainer_.ApplyReduced(config.state_step, reduced[0]); !s.ok()) return s;
+        std::fprintf(stderr, "worker %d: caught up with step %lld from rank %d's summed gradients\n",
+                     options_.id, static_cast<long long>(config.state_step), config.catch_up_source);
+        applied_ = config.state_step;
+      }
     }
-    if (first && config.gen == 0) {
-      trainer_.InitExperts(mine);  // same seed everywhere: identical replicas
-      return absl::OkStatus();
-    }
+    // Experts at any other step are stale: fresh copies come below.
+    if (config.state_step >= 0 && applied_ != config.state_step) trainer_.RetainExperts({});
     // Dense state and the applied step from a survivor.
     std::vector<at::Tensor> dense = {
         at::cat({trainer_.PackDense(), at::full({1}, static_cast<float>(applied_))})};
@@ -156,6 +202,7 @@ class Worker::Impl {
     group_->broadcast(dense, bo)->wait();
     if (absl::Status s = trainer_.UnpackDense(dense[0].slice(0, 0, -1)); !s.ok()) return s;
     applied_ = static_cast<int64_t>(std::llround(dense[0][-1].item<double>()));
+    has_state_ = true;
     // Missing replicas from their holders.
     std::vector<c10::intrusive_ptr<c10d::Work>> pending;
     std::vector<std::pair<ExpertKey, at::Tensor>> incoming;
@@ -163,6 +210,8 @@ class Worker::Impl {
       const p::Transfer& t = config.transfers[i];
       const ExpertKey key{t.layer, t.expert};
       if (t.from_rank == rank_) {
+        if (!trainer_.experts().count(key))
+          return absl::InternalError(absl::StrCat("asked to send ", ExpertName(key), ", which is not here"));
         std::vector<at::Tensor> out = {trainer_.PackExpert(key).to(PointToPointDevice())};
         pending.push_back(group_->send(out, t.to_rank, static_cast<int>(i)));
         outgoing_.push_back(out[0]);
@@ -175,11 +224,12 @@ class Worker::Impl {
     for (auto& w : pending) w->wait();
     outgoing_.clear();
     for (const auto& [key, buffer] : incoming) trainer_.UnpackExpert(key, buffer);
-    trainer_.RetainExperts(mine);
     for (const ExpertKey& k : mine) {
       if (!trainer_.experts().count(k))
         return absl::InternalError(absl::StrCat("no replica of ", ExpertName(k)));
     }
+    // Experts the plan takes from this worker stay until the commit: a
+    // failure before it may still need them.
     return absl::OkStatus();
   }
 
@@ -238,7 +288,10 @@ class Worker::Impl {
       // A generation with a switch step ends there, whatever is announced before.
       if (config.switch_before_step >= 0 && step >= config.switch_before_step) return false;
       const bool announced = config.switch_before_step < 0 && store_->check({p::GenerationKey(gen_ + 1)});
-      const StepOutcome out = trainer_.Step(step, group_, rank_, world_, plan_, announced);
+      const std::pair<int, int64_t> here{options_.id, step};
+      const bool fault = std::count(options_.reduce_faults.begin(), options_.reduce_faults.end(), here) > 0 &&
+                         faulted_.insert(step).second;  // once: the retried step goes through
+      const StepOutcome out = trainer_.Step(step, group_, rank_, world_, plan_, announced, fault);
       applied_ = step;
       p::Progress progress;
       progress.gen = gen_;
@@ -282,6 +335,9 @@ class Worker::Impl {
   ReplicaPlan plan_;
   int gen_ = -1, rank_ = 0, world_ = 1;
   int64_t applied_ = -1;
+  bool has_state_ = false;
+  std::set<int64_t> faulted_;  // steps whose injected reduce fault has fired  // dense state and applied_ are
+                               // real (a joiner: after its first generation)
   double min_gate_margin_ = std::numeric_limits<double>::infinity();
 };
 

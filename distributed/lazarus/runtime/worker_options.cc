@@ -33,6 +33,7 @@ std::string WorkerConfigJson(const WorkerOptions& o) {
       {"skip_steps", o.skip_steps},
       {"backend", o.backend},
       {"device", o.device},
+      {"reduce_faults", o.reduce_faults},
   };
   return json.dump();
 }
@@ -88,7 +89,8 @@ absl::StatusOr<WorkerOptions> WorkerOptionsFromJson(const std::string& text, int
         Take(json, "checkpoint_every", &o.checkpoint_every, &seen),
         Take(json, "collective_timeout_ms", &o.collective_timeout_ms, &seen),
         Take(json, "final_state", &o.final_state, &seen), Take(json, "skip_steps", &o.skip_steps, &seen),
-        Take(json, "backend", &o.backend, &seen), Take(json, "device", &o.device, &seen)}) {
+        Take(json, "backend", &o.backend, &seen), Take(json, "device", &o.device, &seen),
+        Take(json, "reduce_faults", &o.reduce_faults, &seen)}) {
     if (!s.ok()) return s;
   }
   seen.insert("model");

@@ -26,6 +26,10 @@ struct WorkerOptions {
   std::vector<int64_t> skip_steps;  // steps whose batch is dropped (a failure-free reference run)
   std::string backend = "gloo";     // "gloo", or "nccl" with a CUDA LibTorch (NcclCompiledIn())
   std::string device = "cpu";       // "cpu" or "cuda" (cuda:<id mod GPUs>); nccl implies cuda
+  // Fault injection, (worker id, step): that worker counts the step's
+  // all-reduce as failed after it completed (a transient fault only one rank
+  // sees): the others applied the step, it did not, and it must catch up.
+  std::vector<std::pair<int, int64_t>> reduce_faults;
 };
 
 // The shared options as JSON (everything but port and id).

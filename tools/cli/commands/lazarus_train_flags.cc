@@ -18,6 +18,13 @@ void TrainFlags::Define(cli::FlagSet& f) {
   f.Int("kill-at-step", &kill_at_step, "step at which --kill-rank is killed");
   f.String("kills", &kills, "more failures: ID@STEP,ID@STEP (same step = simultaneous)");
   f.String("stops", &stops, "hung workers: ID@STEP,... are SIGSTOPped (found by --heartbeat_timeout)");
+  f.String("recovery_kills", &recovery_kills,
+           "failures during recovery: ID,ID,... SIGKILLed once the first failure's new generation is "
+           "proposed and partly configured, before it commits (each later ID: during the recovery from "
+           "the previous)");
+  f.String("reduce_faults", &reduce_faults,
+           "transient faults: ID@STEP,... that worker counts the step's all-reduce as failed after it "
+           "completed (the others applied the step; it catches up from their summed gradients)");
   f.String("joins", &joins, "steps at which a new worker is launched to join: STEP,STEP");
   f.Int("experts", &experts, "experts per MoE layer");
   f.Int("layers", &layers, "transformer layers (every one MoE)");
@@ -28,6 +35,9 @@ void TrainFlags::Define(cli::FlagSet& f) {
   f.Int("top_k", &top_k, "experts per token (1 or 2)");
   f.Int("global_batch", &global_batch, "sequences per step over all workers");
   f.Int("slots", &slots, "expert slots per worker and layer");
+  f.Int("ranks_per_node", &ranks_per_node,
+        "workers per node (id / this = node): replicas of an expert go to distinct nodes, and a node whose "
+        "worker fails leaves whole");
   f.Int("fault_tolerance", &fault_tolerance,
         "f of Eq. 1: at least f replicas of every expert when feasible (f - 1 node failures always "
         "survivable)");
@@ -66,6 +76,8 @@ std::vector<std::string> TrainFlags::ToArgs() const {
           absl::StrCat("--kill-at-step=", kill_at_step),
           absl::StrCat("--kills=", kills),
           absl::StrCat("--stops=", stops),
+          absl::StrCat("--recovery_kills=", recovery_kills),
+          absl::StrCat("--reduce_faults=", reduce_faults),
           absl::StrCat("--joins=", joins),
           absl::StrCat("--experts=", experts),
           absl::StrCat("--layers=", layers),
@@ -76,6 +88,7 @@ std::vector<std::string> TrainFlags::ToArgs() const {
           absl::StrCat("--top_k=", top_k),
           absl::StrCat("--global_batch=", global_batch),
           absl::StrCat("--slots=", slots),
+          absl::StrCat("--ranks_per_node=", ranks_per_node),
           absl::StrCat("--fault_tolerance=", fault_tolerance),
           absl::StrCat("--seed=", seed),
           absl::StrCat("--lr=", lr),
@@ -103,8 +116,13 @@ absl::StatusOr<ControllerOptions> TrainFlags::ToOptions(const std::string& worke
         "need ranks, steps >= 1; width divisible by heads; top_k 1 or 2; global_batch >= ranks; "
         "ranks * slots >= experts");
   }
+  if (ranks_per_node < 1 || ranks % ranks_per_node != 0)
+    return absl::InvalidArgumentError("--ranks must be a multiple of --ranks_per_node (>= 1): whole nodes");
+  if (ranks_per_node > 1 && !joins.empty())
+    return absl::InvalidArgumentError("--joins adds one worker at a time; it needs --ranks_per_node=1");
   ControllerOptions o;
   o.ranks = static_cast<int>(ranks);
+  o.ranks_per_node = static_cast<int>(ranks_per_node);
   o.worker_binary = worker_binary;
   o.slots = static_cast<int>(slots);
   o.fault_tolerance = static_cast<int>(fault_tolerance);
@@ -150,7 +168,8 @@ absl::StatusOr<ControllerOptions> TrainFlags::ToOptions(const std::string& worke
     o.kills.push_back({static_cast<int>(kill_rank), kill_at_step});
   }
   for (const auto& [flag, text, list] :
-       {std::tuple{"--kills", &kills, &o.kills}, std::tuple{"--stops", &stops, &o.stops}}) {
+       {std::tuple{"--kills", &kills, &o.kills}, std::tuple{"--stops", &stops, &o.stops},
+        std::tuple{"--reduce_faults", &reduce_faults, &w.reduce_faults}}) {
     for (absl::string_view k : absl::StrSplit(*text, ',', absl::SkipEmpty())) {
       std::pair<std::string, std::string> parts = absl::StrSplit(k, '@');
       int id = 0;
@@ -161,6 +180,12 @@ absl::StatusOr<ControllerOptions> TrainFlags::ToOptions(const std::string& worke
       }
       list->push_back({id, step});
     }
+  }
+  for (absl::string_view k : absl::StrSplit(recovery_kills, ',', absl::SkipEmpty())) {
+    int id = 0;
+    if (!absl::SimpleAtoi(k, &id) || id < 0)
+      return absl::InvalidArgumentError(absl::StrCat("--recovery_kills: bad worker id \"", k, "\""));
+    o.recovery_kills.push_back(id);
   }
   for (absl::string_view j : absl::StrSplit(joins, ',', absl::SkipEmpty())) {
     int64_t step = 0;

@@ -17,9 +17,11 @@ struct TrainFlags {
   int64_t kill_rank = -1, kill_at_step = -1;  // one failure (the form)
   std::string kills;                          // more: "ID@STEP,ID@STEP"
   std::string stops;                          // hung workers: "ID@STEP" (SIGSTOP)
+  std::string recovery_kills;                 // "ID,ID": killed while a recovery is being prepared
+  std::string reduce_faults;                  // "ID@STEP": that worker's all-reduce counted as failed
   std::string joins;                          // "STEP,STEP": launch a new worker at each
   int64_t experts = 8, layers = 2, width = 32, heads = 2, expert_hidden = 64, context = 32, top_k = 1;
-  int64_t global_batch = 16, slots = 4, fault_tolerance = 1, seed = 0;
+  int64_t global_batch = 16, slots = 4, fault_tolerance = 1, seed = 0, ranks_per_node = 1;
   double lr = 3e-3, gate_skew = 0;
   int64_t rebalance_every = 0;
   std::string failed_step = "retry";  // retry | drop
