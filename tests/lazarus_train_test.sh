@@ -15,7 +15,8 @@
 #  2b. A second failure while the first's recovery is being prepared: the same.
 #  2c. Nodes of 2 workers: a whole node dies (the same training), and half a
 #      node dies (the node leaves whole).
-#  3. A join: a 5th worker takes part; parameters match the run without it.
+#  3. A join (with re-plans every 7 steps): a 4th worker takes part;
+#     parameters match the run without it.
 #  3b. Re-planning after every step: parameters match the run without it.
 #  4. A fatal loss (both replicas of some experts): falls back to the checkpoint.
 # Every run has a deadline; the controller kills its workers on exit.
@@ -108,9 +109,10 @@ if SEED=4 run halfnode --ranks=6 --ranks_per_node=2 --steps=30 --experts=4 --slo
   grep -q "worker 4 leaves with its node 2" "$T/halfnode.log" || fail "halfnode: worker 4 did not leave with its node"
 fi
 
-# 3. A join at step 10.
-if run join --ranks=3 --steps=30 --joins=10 --final_state="$T/join.safetensors"; then
-  [[ $(field join joins) == 1 && $(field join final_world) == 4 && $(field join experts_moved) -gt 0 ]] \
+# 3. A join at step 10, with load-driven re-plans every 7 steps around it.
+if run join --ranks=3 --steps=30 --joins=10 --rebalance_every=7 --final_state="$T/join.safetensors"; then
+  [[ $(field join joins) == 1 && $(field join final_world) == 4 && $(field join experts_moved) -gt 0 \
+     && $(field join rebalances) -ge 2 ]] \
     || fail "join: $(cat "$T/join.json")"
   run plain3 --ranks=3 --steps=30 --final_state="$T/plain3.safetensors" && margin_ok plain3
   same join plain3 "join changed the training"

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "distributed/lazarus/recovery.h"
 #include "distributed/lazarus/runtime/recovery_machine.h"
 
 namespace warden::lazarus {
@@ -48,7 +49,7 @@ pid_t Spawn(const std::string& binary, const std::vector<std::string>& args) {
 class Controller {
  public:
   Controller(const ControllerOptions& options, std::ostream& out)
-      : o_(options), out_(out), machine_(MachineOptions(options)) {}
+      : o_(options), out_(out), machine_(ToMachineOptions(options)) {}
 
   ~Controller() {
     for (const auto& [id, pid] : pids_) {
@@ -137,8 +138,8 @@ class Controller {
     return absl::OkStatus();
   }
 
-  static RecoveryOptions MachineOptions(const ControllerOptions& o) {
-    RecoveryOptions r;
+  static RecoveryMachineOptions ToMachineOptions(const ControllerOptions& o) {
+    RecoveryMachineOptions r;
     r.model = o.worker.train.model;
     r.slots = o.slots;
     r.ranks_per_node = o.ranks_per_node;
@@ -158,6 +159,19 @@ class Controller {
     Set(*store_, p::kLatestGeneration, absl::StrCat(g.gen));
     current_ = g;
     acked_.clear();
+    // How well this plan survives node losses (spec §3), as the paper plans for.
+    const std::vector<Placement>& nodes = machine_.node_plan();
+    const int n = nodes.empty() ? 0 : nodes.front().num_nodes();
+    std::vector<std::string> odds;
+    for (int k = 1; k <= std::min(2, n - 1); ++k) {
+      absl::StatusOr<RecoveryEstimate> p =
+          RecoveryProbability(nodes, static_cast<int>(o_.worker.train.model.experts), k);
+      if (p.ok()) odds.push_back(absl::StrFormat("%d of %d nodes %.3f", k, n, p->probability));
+    }
+    if (!odds.empty()) {
+      out_ << absl::StrFormat("[%7.2fs] generation %d plan: P(recovery) if %s\n", Elapsed(), g.gen,
+                              absl::StrJoin(odds, ", "));
+    }
     gen_started_ = Elapsed();
     gen_last_step_ = -1;
   }

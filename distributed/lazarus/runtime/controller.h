@@ -35,7 +35,7 @@ struct ControllerOptions {
   // from the previous one.
   std::vector<int> recovery_kills;
   int slots = 3;  // expert slots per worker and layer
-  // Workers id / ranks_per_node share a node (RecoveryOptions): placement is
+  // Workers id / ranks_per_node share a node (RecoveryMachineOptions): placement is
   // over nodes, and a node whose worker fails leaves whole.
   int ranks_per_node = 1;
   int fault_tolerance = 1;  // Eq. 1's f

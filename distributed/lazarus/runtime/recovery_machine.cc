@@ -18,6 +18,7 @@ int RankIn(const std::vector<int>& members, int id) {
 
 // A plan laid out on workers: rank order, replicas per rank, transfers.
 struct Layout {
+  std::vector<Placement> nodes;  // the plan over nodes, plan node j = members' node j
   std::vector<int> members;
   ReplicaPlan plan;
   std::vector<p::Transfer> transfers;
@@ -31,7 +32,7 @@ struct Layout {
 // matched to physical nodes so that few experts move (PlanReconfiguration);
 // each node's experts dealt to its workers, each keeping what it holds where
 // it can; then every missing expert fetched from a holder, spreading sends.
-absl::StatusOr<Layout> Lay(const RecoveryOptions& o, const std::vector<int>& available,
+absl::StatusOr<Layout> Lay(const RecoveryMachineOptions& o, const std::vector<int>& available,
                            const std::vector<int>& holders, const std::map<int, p::Holding>& holdings,
                            const Loads& loads) {
   const int per_node = o.ranks_per_node;
@@ -73,6 +74,7 @@ absl::StatusOr<Layout> Lay(const RecoveryOptions& o, const std::vector<int>& ava
   if (!r.ok()) return r.status();
 
   Layout out;
+  out.nodes = *layers;
   std::vector<Placement> ranks(o.model.layers);
   for (Placement& layer : ranks) {
     layer.slots = o.slots;
@@ -174,10 +176,11 @@ Standing Classify(const Observation& o, bool committed, double hang_timeout_s) {
   return Standing::kPending;
 }
 
-RecoveryMachine::RecoveryMachine(const RecoveryOptions& options) : o_(options) {}
+RecoveryMachine::RecoveryMachine(const RecoveryMachineOptions& options) : o_(options) {}
 
-p::Generation RecoveryMachine::Propose(p::Generation g) {
+p::Generation RecoveryMachine::Propose(p::Generation g, std::vector<Placement> nodes) {
   g.gen = next_gen_++;
+  node_plan_ = std::move(nodes);
   current_ = g;
   phase_ = Phase::kPreparing;
   acks_.clear();
@@ -192,7 +195,7 @@ absl::StatusOr<p::Generation> RecoveryMachine::Start(const std::vector<int>& mem
   p::Generation g;
   g.members = lay->members;
   g.plan = lay->plan;  // no transfers: every member initialises its experts
-  return Propose(g);
+  return Propose(g, lay->nodes);
 }
 
 absl::StatusOr<bool> RecoveryMachine::Acknowledge(int gen, int id, const p::Holding& holding) {
@@ -245,7 +248,7 @@ absl::StatusOr<p::Generation> RecoveryMachine::Change(const std::vector<int>& av
       break;
     }
   }
-  return Propose(g);
+  return Propose(g, lay->nodes);
 }
 
 absl::StatusOr<RecoveryMachine::Recovery> RecoveryMachine::Fail(const std::map<int, p::Holding>& survivors,
@@ -296,7 +299,7 @@ absl::StatusOr<RecoveryMachine::Recovery> RecoveryMachine::Fail(const std::map<i
                                      : "no survivor holds training state and no checkpoint is configured");
     }
     g.from_checkpoint = true;  // every member reloads it; every later step is redone, none dropped
-    out.generation = Propose(g);
+    out.generation = Propose(g, lay->nodes);
     return out;
   }
   const int dense_holder = source >= 0 ? source : [&] {
@@ -311,7 +314,7 @@ absl::StatusOr<RecoveryMachine::Recovery> RecoveryMachine::Fail(const std::map<i
   g.resume_step = latest + (o_.retry_failed_step ? 1 : 2);
   if (!o_.retry_failed_step) out.dropped_step = latest + 1;
   g.transfers = lay->transfers;
-  out.generation = Propose(g);
+  out.generation = Propose(g, lay->nodes);
   return out;
 }
 

@@ -54,7 +54,7 @@ enum class Standing {
 // training and must report the failed collective itself.
 Standing Classify(const Observation& o, bool committed, double hang_timeout_s);
 
-struct RecoveryOptions {
+struct RecoveryMachineOptions {
   MoeConfig model;
   // Workers id / ranks_per_node share a node: plans are made over nodes of
   // ranks_per_node x slots slots (replicas of an expert on distinct nodes
@@ -70,7 +70,7 @@ class RecoveryMachine {
  public:
   enum class Phase { kIdle, kPreparing, kCommitted };
 
-  explicit RecoveryMachine(const RecoveryOptions& options);
+  explicit RecoveryMachine(const RecoveryMachineOptions& options);
 
   // Generation 0 over `members`: the load-free plan; every member
   // initialises its experts from the shared seed.
@@ -106,14 +106,20 @@ class RecoveryMachine {
 
   Phase phase() const { return phase_; }
   const protocol::Generation& current() const { return current_; }
+  // The current generation's plan over nodes (node j holds members
+  // [j·ranks_per_node, (j+1)·ranks_per_node) in rank order): what recovery
+  // probability is computed on (recovery.h).
+  const std::vector<Placement>& node_plan() const { return node_plan_; }
 
  private:
-  protocol::Generation Propose(protocol::Generation g);  // numbers it; phase kPreparing
+  // Numbers it; phase kPreparing.
+  protocol::Generation Propose(protocol::Generation g, std::vector<Placement> nodes);
 
-  RecoveryOptions o_;
+  RecoveryMachineOptions o_;
   Phase phase_ = Phase::kIdle;
   int next_gen_ = 0;
   protocol::Generation current_;
+  std::vector<Placement> node_plan_;
   std::map<int, protocol::Holding> acks_;       // of the generation being prepared
   std::map<int, protocol::Holding> committed_;  // what each member of the committed generation holds
 };

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "components/status/status_matchers.h"
+#include "distributed/lazarus/recovery.h"
 
 namespace warden::lazarus {
 namespace {
@@ -18,8 +19,8 @@ namespace {
 namespace p = protocol;
 using Phase = RecoveryMachine::Phase;
 
-RecoveryOptions Options(int experts, int slots) {
-  RecoveryOptions o;
+RecoveryMachineOptions Options(int experts, int slots) {
+  RecoveryMachineOptions o;
   o.model.layers = 2;
   o.model.experts = experts;
   o.model.top_k = 1;
@@ -47,7 +48,7 @@ p::Holding Configured(const p::Generation& g, const p::Generation& before, int i
 // 6 workers x 2 slots, 4 experts: 3 replicas each, on 3 distinct workers
 // (MRO: experts {0, 1} on workers 0-2, {2, 3} on 3-5), so any two losses
 // leave a replica of every expert.
-RecoveryOptions SixWorkers() { return Options(4, 2); }
+RecoveryMachineOptions SixWorkers() { return Options(4, 2); }
 
 void AckAll(RecoveryMachine& m) {
   const p::Generation g = m.current();
@@ -172,7 +173,7 @@ TEST(RecoveryMachineTest, AFailureDuringRecoveryReplansFromWhatSurvivorsHold) {
 
 TEST(RecoveryMachineTest, FallsBackToTheCheckpointWhenAnExpertLostEveryReplica) {
   for (const bool checkpoint : {true, false}) {
-    RecoveryOptions o = Options(4, 2);  // 2 replicas per expert
+    RecoveryMachineOptions o = Options(4, 2);  // 2 replicas per expert
     o.checkpoint_available = checkpoint;
     RecoveryMachine m(o);
     ASSERT_OK(m.Start({0, 1, 2, 3}).status());
@@ -199,7 +200,7 @@ TEST(RecoveryMachineTest, FallsBackToTheCheckpointWhenAnExpertLostEveryReplica) 
 
 TEST(RecoveryMachineTest, SurvivorsBehindCatchUpFromOneThatFinishedTheStep) {
   for (const bool retry : {true, false}) {
-    RecoveryOptions o = SixWorkers();
+    RecoveryMachineOptions o = SixWorkers();
     o.retry_failed_step = retry;
     RecoveryMachine m(o);
     ASSERT_OK(m.Start({0, 1, 2, 3, 4, 5}).status());
@@ -288,7 +289,7 @@ TEST(RecoveryMachineTest, Errors) {
 }
 
 TEST(RecoveryMachineTest, ReplicasGoToDistinctNodesAndANodeLeavesWhole) {
-  RecoveryOptions o = Options(4, 2);
+  RecoveryMachineOptions o = Options(4, 2);
   o.ranks_per_node = 2;  // workers 2k and 2k + 1 share node k
   RecoveryMachine m(o);
   ASSERT_OK_AND_ASSIGN(const p::Generation g0, m.Start({0, 1, 2, 3, 4, 5}));
@@ -305,6 +306,10 @@ TEST(RecoveryMachineTest, ReplicasGoToDistinctNodesAndANodeLeavesWhole) {
       EXPECT_EQ(nodes.size(), 3u) << "layer " << l << " expert " << e;
     }
   }
+  // So the plan survives any 2 of its 3 nodes failing.
+  ASSERT_EQ(m.node_plan().size(), 2u);
+  ASSERT_OK_AND_ASSIGN(const RecoveryEstimate p2, RecoveryProbability(m.node_plan(), 4, 2));
+  EXPECT_EQ(p2.probability, 1.0);
   AckAll(m);
   // Node 1 (workers 2 and 3) dies: the other two nodes hold every expert.
   std::map<int, p::Holding> survivors;

@@ -34,6 +34,7 @@ WorkerOptions NonDefault() {
   o.collective_timeout_ms = 1234;
   o.final_state = "/tmp/f.safetensors";
   o.skip_steps = {3, 8};
+  o.reduce_faults = {{2, 11}};
   return o;
 }
 
@@ -47,6 +48,7 @@ TEST(WorkerOptionsTest, JsonRoundTripsEveryField) {
   EXPECT_EQ(back->train.model.top_k, 2);
   EXPECT_EQ(back->skip_steps, (std::vector<int64_t>{3, 8}));
   EXPECT_EQ(back->train.seed, 9u);
+  EXPECT_EQ(back->reduce_faults, (std::vector<std::pair<int, int64_t>>{{2, 11}}));
   // Fields left out keep their defaults.
   absl::StatusOr<WorkerOptions> defaults = WorkerOptionsFromJson("{}", 1, 0);
   ASSERT_TRUE(defaults.ok()) << defaults.status();
@@ -70,6 +72,8 @@ TEST(WorkerOptionsTest, BadDocumentsAreNamedErrors) {
   EXPECT_THAT(bad(R"({"model": {"width": 30, "heads": 4}})"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("divisible")));
   EXPECT_THAT(bad(R"({"model": {"top_k": 9}})"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(bad(R"({"reduce_faults": [[1]]})"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("reduce_faults")));
   EXPECT_THAT(WorkerOptionsFromJson("{}", 0, 0).status(), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
