@@ -64,7 +64,7 @@ if run drop --ranks=4 --steps=40 --kill-rank=$rank --kill-at-step=$step --failed
   run reference --ranks=4 --steps=40 --skip_steps="$dropped" --final_state="$T/reference.safetensors" \
     && margin_ok reference
   same drop reference "a dropped step (step $dropped)"
-  within "$(compare "$T/drop.safetensors" "$T/nodrop.safetensors")" 1e-4 && fail "the comparison cannot tell a dropped step"
+  within "$(compare "$T/drop.safetensors" "$T/nodrop.safetensors")" 1e-5 && fail "the comparison cannot tell a dropped step"
 fi
 
 # 2. Two simultaneous failures, 4 experts with 3 replicas each: recovered

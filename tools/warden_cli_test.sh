@@ -35,6 +35,11 @@ check web-export-out  2 "--out is required" -- web export
 check web-serve-bad   2 "gate.json is missing" -- web serve --bundle=/nonexistent --port=0
 check smooth-radius   0 "^class 1 radius 1.14499997760688" -- smooth radius --selection=1,97,2 --estimation=600,99000,400 --sigma=0.5
 check smooth-radius-bad 2 "not a count" -- smooth radius --selection=1,x --estimation=1,2
+check seg-scenes      0 "^picture: .*scenes.png" -- seg scenes --count=20 --show=4 --png="$TEST_TMPDIR/scenes.png"
+[[ $(head -c 8 "$TEST_TMPDIR/scenes.png" | od -An -c | tr -d ' ') == '211PNG\r\n032\n' ]] || { echo "FAIL seg-scenes: not a PNG"; failures=$((failures + 1)); }
+check seg-bad-split   2 "--split must be train or test" -- seg scenes --split=val --png="$TEST_TMPDIR/never.png"
+check seg-bad-size    2 "size >= the glyph side"  -- seg scenes --size=20 --png="$TEST_TMPDIR/never.png"
+[[ ! -e "$TEST_TMPDIR/never.png" ]] || { echo "FAIL seg: a failed run wrote its picture"; failures=$((failures + 1)); }
 check clip-tokenize   0 "^49406 320 1125 539 49407$" -- clip tokenize "a photo of"
 check clip-json       0 "\"tokens\":\\[\"<\\|startoftext"  -- clip tokenize --json hello
 check clip-no-text    2 "expected at least one TEXT" -- clip tokenize
