@@ -24,7 +24,7 @@ TEST(ScenesTest, RealDigitScenesHaveConsistentMasks) {
   EXPECT_GE(set.images.min().item<float>(), 0.f);
   EXPECT_LE(set.images.max().item<float>(), 1.f);
   const at::Tensor m = set.masks, im = set.images.squeeze(1);
-  EXPECT_TRUE(((m >= 0) & (m < kClasses) | (m == kIgnoreLabel)).all().item<bool>());
+  EXPECT_TRUE((((m >= 0) & (m < kClasses)) | (m == kIgnoreLabel)).all().item<bool>());
   // Foreground is bright, background dark (texture std 0.05).
   const at::Tensor fg = (m > 0) & (m != kIgnoreLabel), bg = m == 0;
   EXPECT_GT(im.index({fg}).mean().item<double>(), 0.7);
