@@ -21,6 +21,8 @@
 #include <utility>
 #include <vector>
 
+#include "distributed/lazarus/runtime/messages.h"
+
 namespace warden::lazarus {
 
 struct MoeConfig {
@@ -45,7 +47,6 @@ struct Expert {
 // device), then moved to `device`.
 Expert InitExpert(const MoeConfig& config, uint64_t seed, int64_t layer, int64_t expert,
                   at::Device device = at::kCPU);
-using ExpertKey = std::pair<int64_t, int64_t>;  // (layer, expert)
 
 // Runs routed rows through experts: rows [A, d] with expert ids [A]; returns [A, d].
 class ExpertRunner {

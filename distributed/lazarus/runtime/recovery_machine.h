@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "distributed/lazarus/placement.h"
+#include "distributed/lazarus/runtime/moe_model.h"
 #include "distributed/lazarus/runtime/protocol.h"
 
 namespace warden::lazarus {

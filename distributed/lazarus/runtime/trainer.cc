@@ -34,8 +34,6 @@ at::Tensor GradOrZeros(const at::Tensor& p) {
 
 }  // namespace
 
-std::string ExpertName(const ExpertKey& key) { return absl::StrCat("L", key.first, ".E", key.second); }
-
 Trainer::Trainer(const TrainConfig& config, const ByteCorpus* corpus)
     : config_(config), corpus_(corpus), model_(config.model, config.seed) {
   model_->to(config.device);

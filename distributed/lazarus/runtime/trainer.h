@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "components/tensor/checkpoint.h"
+#include "distributed/lazarus/runtime/messages.h"
 #include "distributed/lazarus/runtime/moe_model.h"
 
 namespace warden::lazarus {
@@ -31,9 +32,6 @@ struct TrainConfig {
   // with NCCL); batches move there, checkpoints come back to the CPU.
   at::Device device = at::kCPU;
 };
-
-// replicas[layer][e][j]: replicas of expert e on rank j.
-using ReplicaPlan = std::vector<std::vector<std::vector<int>>>;
 
 struct StepOutcome {
   double loss = 0;         // global mean next-token loss
@@ -110,8 +108,6 @@ class Trainer {
   at::Tensor last_reduced_;
   int64_t last_reduced_step_ = -1;
 };
-
-std::string ExpertName(const ExpertKey& key);
 
 }  // namespace warden::lazarus
 
