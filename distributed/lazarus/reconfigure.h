@@ -25,7 +25,7 @@ struct ExpertTransfer {
 struct Reconfiguration {
   std::vector<int> plan_to_physical;  // new plan node index -> physical node id
   std::vector<ExpertTransfer> transfers;
-  bool needs_checkpoint = false;      // some expert lost every replica
+  bool needs_checkpoint = false;  // some expert lost every replica
 };
 
 // `old_layers[l]` places layer l over physical nodes `old_physical` (node index
@@ -35,11 +35,26 @@ struct Reconfiguration {
 // matched greedily, most demanding first, to the physical node that already
 // holds the most of their experts (spec §5 step 2); each missing expert is then
 // fetched from a surviving holder, spreading requests over holders.
+// The two halves of PlanReconfiguration, for callers that lay plans out
+// themselves (the runtime matches nodes, then lists transfers per worker):
+// the plan-node -> physical-id matching, and the transfers that give plan node
+// p (physical plan_to_physical[p]) what new_layers[l].nodes[p] lists and it
+// lacks, each from the alive holder with the fewest sends so far
+// (needs_checkpoint when an expert has none).
+absl::StatusOr<std::vector<int>> MatchPlanNodes(const std::vector<Placement>& old_layers,
+                                                const std::vector<int>& old_physical,
+                                                const std::vector<Placement>& new_layers,
+                                                const std::vector<int>& available, int experts_per_layer);
+absl::StatusOr<Reconfiguration> ListTransfers(const std::vector<Placement>& old_layers,
+                                              const std::vector<int>& old_physical,
+                                              const std::vector<Placement>& new_layers,
+                                              const std::vector<int>& plan_to_physical,
+                                              int experts_per_layer);
+
 absl::StatusOr<Reconfiguration> PlanReconfiguration(const std::vector<Placement>& old_layers,
                                                     const std::vector<int>& old_physical,
                                                     const std::vector<Placement>& new_layers,
-                                                    const std::vector<int>& available,
-                                                    int experts_per_layer);
+                                                    const std::vector<int>& available, int experts_per_layer);
 
 }  // namespace warden::lazarus
 

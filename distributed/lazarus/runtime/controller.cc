@@ -384,9 +384,9 @@ class Controller {
     o.done = store_->check({p::DoneKey(id)});
     o.exited = !o.done && Exited(id);
     o.reported = store_->check({p::FailedKey(current_.gen, id)});
-    o.acknowledged = store_->check({p::AckKey(current_.gen, id)});
-    o.heartbeat_age_s = HeartbeatAge(id);
     const bool committed = machine_.phase() == RecoveryMachine::Phase::kCommitted;
+    o.acknowledged = !committed && store_->check({p::AckKey(current_.gen, id)});  // counts only then
+    o.heartbeat_age_s = HeartbeatAge(id);
     const Standing standing = Classify(o, committed, HangTimeout());
     if (standing != Standing::kHung) return standing;
     KillUnresponsive(
@@ -493,7 +493,7 @@ class Controller {
     out_ << absl::StrFormat("[%7.2fs] generation %d proposed: %d workers, %d expert replicas moved%s\n",
                             Elapsed(), g.gen, g.members.size(), g.transfers.size(), how);
     // --recovery_kills: the next one strikes while this generation is prepared.
-    if (!o_.recovery_kills.empty() && recovery_kills_due_.empty() && !recovery_kill_used_) {
+    if (!recovery_kill_used_) {
       recovery_kills_due_.assign(o_.recovery_kills.begin(), o_.recovery_kills.end());
       recovery_kill_used_ = true;
     }

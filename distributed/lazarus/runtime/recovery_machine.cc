@@ -29,9 +29,9 @@ struct Layout {
 // ranks_per_node) from the experts that `holders` hold (spec §3, §5): Eq. 1
 // and MRO over nodes of ranks_per_node x slots slots, so replicas of an
 // expert land on distinct nodes where the allocation allows; plan nodes
-// matched to physical nodes so that few experts move (PlanReconfiguration);
+// matched to physical nodes so that few experts move (MatchPlanNodes);
 // each node's experts dealt to its workers, each keeping what it holds where
-// it can; then every missing expert fetched from a holder, spreading sends.
+// it can; then every missing expert fetched from a holder (ListTransfers).
 absl::StatusOr<Layout> Lay(const RecoveryMachineOptions& o, const std::vector<int>& available,
                            const std::vector<int>& holders, const std::map<int, p::Holding>& holdings,
                            const Loads& loads) {
@@ -53,25 +53,29 @@ absl::StatusOr<Layout> Lay(const RecoveryMachineOptions& o, const std::vector<in
       PlanLayers(o.model, loads, n, per_node * o.slots, o.fault_tolerance);
   if (!layers.ok()) return layers.status();
 
-  // What each worker and each node holds now.
+  // What each worker (worker_held: over `holders`) and each node holds now.
   std::map<int, std::set<ExpertKey>> have;
   std::vector<int> holder_nodes;
-  std::vector<Placement> held(o.model.layers);
-  for (int id : holders) {
-    const int node = id / per_node;
+  std::vector<Placement> node_held(o.model.layers), worker_held(o.model.layers);
+  for (Placement& layer : worker_held) layer.nodes.resize(holders.size());
+  for (size_t w = 0; w < holders.size(); ++w) {
+    const int id = holders[w], node = id / per_node;
     auto at = std::find(holder_nodes.begin(), holder_nodes.end(), node);
     const size_t j = at - holder_nodes.begin();
     if (at == holder_nodes.end()) {
       holder_nodes.push_back(node);
-      for (Placement& layer : held) layer.nodes.emplace_back();
+      for (Placement& layer : node_held) layer.nodes.emplace_back();
     }
     for (const ExpertKey& k : holdings.at(id).experts) {
       if (k.first < 0 || k.first >= o.model.layers || k.second < 0 || k.second >= experts) continue;
-      if (have[id].insert(k).second) held[k.first].nodes[j].push_back(static_cast<int>(k.second));
+      if (!have[id].insert(k).second) continue;
+      node_held[k.first].nodes[j].push_back(static_cast<int>(k.second));
+      worker_held[k.first].nodes[w].push_back(static_cast<int>(k.second));
     }
   }
-  absl::StatusOr<Reconfiguration> r = PlanReconfiguration(held, holder_nodes, *layers, nodes, experts);
-  if (!r.ok()) return r.status();
+  absl::StatusOr<std::vector<int>> plan_to_physical =
+      MatchPlanNodes(node_held, holder_nodes, *layers, nodes, experts);
+  if (!plan_to_physical.ok()) return plan_to_physical.status();
 
   Layout out;
   out.nodes = *layers;
@@ -81,7 +85,7 @@ absl::StatusOr<Layout> Lay(const RecoveryMachineOptions& o, const std::vector<in
     layer.nodes.resize(static_cast<size_t>(n) * per_node);
   }
   for (int plan_node = 0; plan_node < n; ++plan_node) {
-    const std::vector<int>& workers = node_workers[r->plan_to_physical[plan_node]];
+    const std::vector<int>& workers = node_workers[(*plan_to_physical)[plan_node]];
     out.members.insert(out.members.end(), workers.begin(), workers.end());
     for (int64_t l = 0; l < o.model.layers; ++l) {
       std::vector<std::vector<int>> dealt(per_node);
@@ -112,25 +116,14 @@ absl::StatusOr<Layout> Lay(const RecoveryMachineOptions& o, const std::vector<in
     }
   }
   out.plan = ToReplicaPlan(ranks, experts);
-  // Missing experts from a holder: the one with the fewest sends so far.
-  std::map<int, int> sends;  // by rank
-  for (int rank = 0; rank < static_cast<int>(out.members.size()); ++rank) {
-    for (int64_t l = 0; l < o.model.layers; ++l) {
-      const std::set<int> needs(ranks[l].nodes[rank].begin(), ranks[l].nodes[rank].end());
-      for (int e : needs) {
-        if (have[out.members[rank]].count({l, e})) continue;
-        int source = -1;
-        for (int h = 0; h < static_cast<int>(out.members.size()); ++h) {
-          if (have[out.members[h]].count({l, e}) && (source < 0 || sends[h] < sends[source])) source = h;
-        }
-        if (source < 0) {
-          out.needs_checkpoint = true;
-          continue;
-        }
-        ++sends[source];
-        out.transfers.push_back({static_cast<int>(l), e, source, rank});
-      }
-    }
+  // Missing experts from a holder (ranks are workers now: plan rank r is out.members[r]).
+  absl::StatusOr<Reconfiguration> moves = ListTransfers(worker_held, holders, ranks, out.members, experts);
+  if (!moves.ok()) return moves.status();
+  out.needs_checkpoint = moves->needs_checkpoint;
+  for (const ExpertTransfer& t : moves->transfers) {
+    if (t.from_node != kFromCheckpoint)
+      out.transfers.push_back(
+          {t.layer, t.expert, RankIn(out.members, t.from_node), RankIn(out.members, t.to_node)});
   }
   return out;
 }

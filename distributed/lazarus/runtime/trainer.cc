@@ -128,8 +128,8 @@ StepOutcome Trainer::Step(int64_t step, const c10::intrusive_ptr<c10d::ProcessGr
   }
 
   Update(step, buffer);
-  const int64_t offset = ReducedBufferSize() - 2 - mc.layers * mc.experts;
-  const at::Tensor tail = buffer.slice(0, offset).cpu();  // one copy back
+  const int64_t offset = buffer.numel() - 2 - mc.layers * mc.experts;  // loss | flag | load
+  const at::Tensor tail = buffer.slice(0, offset).cpu();               // one copy back
   out.loss = tail[0].item<double>();
   out.any_flag = tail[1].item<double>() > 0.5;
   out.load = tail.slice(0, 2).round().to(at::kLong).view({mc.layers, mc.experts});

@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cstdio>
 #include <limits>
-#include <set>
 #include <thread>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -288,9 +287,11 @@ class Worker::Impl {
       // A generation with a switch step ends there, whatever is announced before.
       if (config.switch_before_step >= 0 && step >= config.switch_before_step) return false;
       const bool announced = config.switch_before_step < 0 && store_->check({p::GenerationKey(gen_ + 1)});
-      const std::pair<int, int64_t> here{options_.id, step};
-      const bool fault = std::count(options_.reduce_faults.begin(), options_.reduce_faults.end(), here) > 0 &&
-                         faulted_.insert(step).second;  // once: the retried step goes through
+      // An injected fault fires once: the retried step goes through.
+      auto& faults = options_.reduce_faults;
+      const auto at = std::find(faults.begin(), faults.end(), std::pair<int, int64_t>{options_.id, step});
+      const bool fault = at != faults.end();
+      if (fault) faults.erase(at);
       const StepOutcome out = trainer_.Step(step, group_, rank_, world_, plan_, announced, fault);
       applied_ = step;
       p::Progress progress;
@@ -335,9 +336,7 @@ class Worker::Impl {
   ReplicaPlan plan_;
   int gen_ = -1, rank_ = 0, world_ = 1;
   int64_t applied_ = -1;
-  bool has_state_ = false;
-  std::set<int64_t> faulted_;  // steps whose injected reduce fault has fired  // dense state and applied_ are
-                               // real (a joiner: after its first generation)
+  bool has_state_ = false;  // dense state and applied_ are real (a joiner: after its first generation)
   double min_gate_margin_ = std::numeric_limits<double>::infinity();
 };
 
