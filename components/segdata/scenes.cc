@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <random>
 #include <vector>
 
@@ -125,8 +126,9 @@ at::Tensor ClassFrequencies(const at::Tensor& masks) {
   return counts / std::max<double>(1.0, static_cast<double>(kept.numel()));
 }
 
-plot::RgbImage RenderScenes(const SceneSet& scenes, int64_t count, int scale) {
-  // Background black, ignore white, classes on a qualitative palette.
+plot::RgbImage RenderPanels(const std::vector<Panel>& rows, int64_t count, int scale) {
+  // Background black, ignore (and anything else outside the classes) white,
+  // classes on a qualitative palette.
   static constexpr std::array<std::array<uint8_t, 3>, kClasses> kPalette = {{{0, 0, 0},
                                                                              {230, 25, 75},
                                                                              {60, 180, 75},
@@ -138,28 +140,48 @@ plot::RgbImage RenderScenes(const SceneSet& scenes, int64_t count, int scale) {
                                                                              {240, 50, 230},
                                                                              {210, 245, 60},
                                                                              {250, 190, 212}}};
-  count = std::min<int64_t>(count, scenes.images.size(0));
-  const int s = static_cast<int>(scenes.images.size(-1)), gap = 2;
-  const int cell = s * scale;
-  plot::RgbImage picture(static_cast<int>(count) * (cell + gap) + gap, 2 * (cell + gap) + gap, 128);
-  const at::Tensor images = scenes.images.contiguous().cpu(), masks = scenes.masks.contiguous().cpu();
-  const float* im = images.data_ptr<float>();
-  const int64_t* mk = masks.data_ptr<int64_t>();
-  for (int64_t i = 0; i < count; ++i) {
-    const int x0 = gap + static_cast<int>(i) * (cell + gap);
-    for (int y = 0; y < cell; ++y) {
-      for (int x = 0; x < cell; ++x) {
-        const int64_t at = i * s * s + (y / scale) * s + x / scale;
-        const uint8_t grey = static_cast<uint8_t>(std::lround(255.f * im[at]));
-        picture.Set(x0 + x, gap + y, grey, grey, grey);
-        const int64_t label = mk[at];
-        const std::array<uint8_t, 3> colour =
-            label >= 0 && label < kClasses ? kPalette[label] : std::array<uint8_t, 3>{255, 255, 255};
-        picture.Set(x0 + x, 2 * gap + cell + y, colour[0], colour[1], colour[2]);
+  if (rows.empty()) return plot::RgbImage();
+  for (const Panel& row : rows) count = std::min<int64_t>(count, row.values.size(0));
+  const int h = static_cast<int>(rows[0].values.size(-2)), w = static_cast<int>(rows[0].values.size(-1));
+  const int gap = 2, cell_h = h * scale, cell_w = w * scale;
+  const int num_rows = static_cast<int>(rows.size());
+  plot::RgbImage picture(static_cast<int>(count) * (cell_w + gap) + gap, num_rows * (cell_h + gap) + gap,
+                         128);
+  for (int r = 0; r < num_rows; ++r) {
+    const Panel& row = rows[r];
+    const at::Tensor values =
+        row.values.slice(0, 0, count).reshape({count, h, w}).to(at::kCPU, at::kDouble).contiguous();
+    const double* v = values.data_ptr<double>();
+    const int y0 = gap + r * (cell_h + gap);
+    for (int64_t i = 0; i < count; ++i) {
+      const int x0 = gap + static_cast<int>(i) * (cell_w + gap);
+      for (int y = 0; y < cell_h; ++y) {
+        for (int x = 0; x < cell_w; ++x) {
+          const double value = v[i * h * w + (y / scale) * w + x / scale];
+          std::array<uint8_t, 3> colour;
+          if (row.kind == Panel::kGrey) {
+            const uint8_t grey = static_cast<uint8_t>(std::lround(255.0 * std::clamp(value, 0.0, 1.0)));
+            colour = {grey, grey, grey};
+          } else if (row.kind == Panel::kLabels) {
+            const int64_t label = static_cast<int64_t>(value);
+            colour = label >= 0 && label < kClasses ? kPalette[label] : std::array<uint8_t, 3>{255, 255, 255};
+          } else {  // heat: dark blue (0) to yellow (heat_max)
+            const double t = std::clamp(value / row.heat_max, 0.0, 1.0);
+            colour = {static_cast<uint8_t>(std::lround(255 * t)),
+                      static_cast<uint8_t>(std::lround(40 + 180 * t)),
+                      static_cast<uint8_t>(std::lround(140 * (1 - t)))};
+          }
+          picture.Set(x0 + x, y0 + y, colour[0], colour[1], colour[2]);
+        }
       }
     }
   }
   return picture;
+}
+
+plot::RgbImage RenderScenes(const SceneSet& scenes, int64_t count, int scale) {
+  return RenderPanels({{scenes.images.select(1, 0), Panel::kGrey}, {scenes.masks, Panel::kLabels}}, count,
+                      scale);
 }
 
 }  // namespace warden::segdata

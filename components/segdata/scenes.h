@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "components/plot/png.h"
@@ -51,6 +52,18 @@ absl::StatusOr<SceneSet> LoadScenes(const std::string& dataset, tensor::Split sp
 
 // Per class, the fraction of labelled pixels (ignore excluded), [kClasses].
 at::Tensor ClassFrequencies(const at::Tensor& masks);
+
+// One row of a picture: N maps of H × W (any leading 1-sized channel dim ok).
+struct Panel {
+  at::Tensor values;
+  enum Kind { kGrey, kLabels, kHeat } kind = kGrey;  // [0, 1] grey; class colours; a ramp
+  double heat_max = 1;                               // kHeat: the value drawn brightest
+};
+
+// A picture with one row per panel and the first `count` maps side by side,
+// `scale` pixels per pixel. Labels: background black, classes on a palette,
+// anything else (the ignore label, an abstention) white.
+plot::RgbImage RenderPanels(const std::vector<Panel>& rows, int64_t count, int scale);
 
 // A picture of the first `count` scenes: each image (grey) above its mask
 // (one colour per class, ignore in white), `scale` pixels per pixel.

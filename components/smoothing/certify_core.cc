@@ -18,8 +18,7 @@ PredictResult Predict(const std::vector<int64_t>& counts, double alpha) {
   // Top two classes; lower index first on ties (stable order).
   std::vector<int> order(counts.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int a, int b) { return counts[a] > counts[b]; });
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return counts[a] > counts[b]; });
   const int64_t n_a = counts[order[0]];
   const int64_t n_b = counts.size() > 1 ? counts[order[1]] : 0;
   if (n_a + n_b == 0) return result;
@@ -45,16 +44,15 @@ CertifyResult Certify(const std::vector<int64_t>& selection_counts,
   return result;
 }
 
-PixelCertificate CertifyPixels(const std::vector<int64_t>& counts, int64_t num_pixels,
-                               int64_t num_classes, double sigma, double alpha, double tau,
-                               std::string* error) {
+PixelCertificate CertifyPixels(const std::vector<int64_t>& counts, int64_t num_pixels, int64_t num_classes,
+                               double sigma, double alpha, double tau, std::string* error,
+                               PixelCorrection correction) {
   PixelCertificate cert;
   auto fail = [&](const std::string& message) {
     if (error != nullptr) *error = message;
     return PixelCertificate();
   };
-  if (num_pixels < 0 || num_classes < 1 ||
-      static_cast<int64_t>(counts.size()) != num_pixels * num_classes) {
+  if (num_pixels < 0 || num_classes < 1 || static_cast<int64_t>(counts.size()) != num_pixels * num_classes) {
     return fail("counts must hold num_pixels * num_classes values");
   }
   if (!(alpha > 0.0 && alpha < 1.0)) return fail("alpha must be in (0, 1)");
@@ -78,14 +76,15 @@ PixelCertificate CertifyPixels(const std::vector<int64_t>& counts, int64_t num_p
     p_values[i] = BinomialSurvival(top_count[i], n, tau);  // P(Bin(n, tau) >= n_i)
   }
   // Holm–Bonferroni step-down: reject in increasing p-value order while
-  // p_(r) <= alpha / (m - r).
+  // p_(r) <= alpha / (m - r). Bonferroni: while p_(r) <= alpha / m.
   std::vector<int64_t> order(num_pixels);
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
                    [&](int64_t a, int64_t b) { return p_values[a] < p_values[b]; });
   for (int64_t r = 0; r < num_pixels; ++r) {
     const int64_t i = order[r];
-    const double level = alpha / static_cast<double>(num_pixels - r);
+    const double level =
+        alpha / static_cast<double>(correction == PixelCorrection::kHolm ? num_pixels - r : num_pixels);
     if (p_values[i] > level) break;
     const double lower = ClopperPearsonLower(top_count[i], n, level);
     cert.labels[i] = top[i];

@@ -50,15 +50,22 @@ struct PixelCertificate {
   int64_t num_certified = 0;
 };
 
+// How the per-pixel tests share the failure probability alpha.
+enum class PixelCorrection {
+  kHolm,        // step-down: the r-th smallest p-value is tested at alpha / (m - r)
+  kBonferroni,  // every pixel at alpha / m (certifies a subset of Holm's pixels)
+};
+
 // Pixel-wise certification (SegCertify): `counts` holds num_pixels × num_classes
 // counts (row-major) from n noisy samples. Per pixel i, ĉ_i is its top class and
 // H0: p_i <= tau is tested by the binomial tail P(Bin(n, tau) >= n_i); the tests
-// are corrected jointly with Holm–Bonferroni so that every certified pixel is
-// right with probability >= 1 - alpha. A certified pixel's radius uses the
-// Clopper–Pearson bound at its Holm level. tau must be in [1/2, 1).
+// are corrected jointly (Holm–Bonferroni by default) so that every certified
+// pixel is right with probability >= 1 - alpha. A certified pixel's radius uses
+// the Clopper–Pearson bound at its test's level. tau must be in [1/2, 1).
 // Returns an empty certificate with `error` set on bad sizes or parameters.
 PixelCertificate CertifyPixels(const std::vector<int64_t>& counts, int64_t num_pixels, int64_t num_classes,
-                               double sigma, double alpha, double tau, std::string* error);
+                               double sigma, double alpha, double tau, std::string* error,
+                               PixelCorrection correction = PixelCorrection::kHolm);
 
 }  // namespace warden::smoothing
 

@@ -1,9 +1,11 @@
 #include "components/smoothing/certify_core.h"
 
-#include <cmath>
-#include <random>
-
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
 
 #include "components/smoothing/stats_core.h"
 
@@ -47,7 +49,7 @@ TEST(CertifyCoreTest, PredictUsesTheTwoSidedBinomialTest) {
   EXPECT_EQ(Predict({}, 0.01).predicted_class, kAbstain);
   EXPECT_EQ(Predict({0, 0}, 0.01).predicted_class, kAbstain);
   EXPECT_EQ(Predict({5}, 0.1).predicted_class, 0);  // one class: 5 vs 0
-  EXPECT_EQ(ArgMax({4, 9, 9}), 1);                   // ties: lowest index
+  EXPECT_EQ(ArgMax({4, 9, 9}), 1);                  // ties: lowest index
 }
 
 // A base classifier with known p_A: f(x + ε) = 1 iff w·(x + ε) > 0 with ‖w‖ = 1,
@@ -103,6 +105,55 @@ TEST(CertifyCoreTest, PixelsHolmCorrectionAndAbstain) {
   EXPECT_TRUE(CertifyPixels({1, 2, 3}, 2, 2, 0.25, 0.001, 0.75, &error).labels.empty());
   EXPECT_FALSE(error.empty());
   EXPECT_TRUE(CertifyPixels(counts, 3, 2, 0.25, 0.001, 0.4, &error).labels.empty());
+}
+
+// Holm by its definition, without the step-down loop: pixel i is rejected iff
+// every p-value no larger than p_i (itself included) passes its rank's level.
+std::vector<bool> HolmReference(const std::vector<double>& p, double alpha) {
+  const size_t m = p.size();
+  std::vector<double> sorted = p;
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<bool> reject(m);
+  for (size_t i = 0; i < m; ++i) {
+    bool all = true;
+    for (size_t r = 0; r < m && sorted[r] <= p[i]; ++r) all = all && sorted[r] <= alpha / (m - r);
+    reject[i] = all;
+  }
+  return reject;
+}
+
+TEST(CertifyCoreTest, HolmMatchesItsDefinitionAndBonferroniIsASubset) {
+  std::mt19937 rng(7);
+  const int64_t n = 60, k = 3;
+  const double alpha = 0.05, tau = 0.6;
+  int holm_more = 0;
+  for (int trial = 0; trial < 200; ++trial) {
+    const int64_t m = 2 + trial % 7;
+    std::vector<int64_t> counts(m * k, 0);
+    std::vector<double> p(m);
+    for (int64_t i = 0; i < m; ++i) {
+      const int64_t top = std::uniform_int_distribution<int64_t>(40, n)(rng);  // distinct p-values
+      counts[i * k] = top;
+      counts[i * k + 1] = n - top;
+      p[i] = BinomialSurvival(top, n, tau);
+    }
+    std::string error;
+    const PixelCertificate holm = CertifyPixels(counts, m, k, 0.25, alpha, tau, &error);
+    const PixelCertificate bonf =
+        CertifyPixels(counts, m, k, 0.25, alpha, tau, &error, PixelCorrection::kBonferroni);
+    ASSERT_TRUE(error.empty()) << error;
+    const std::vector<bool> expect = HolmReference(p, alpha);
+    for (int64_t i = 0; i < m; ++i) {
+      EXPECT_EQ(holm.labels[i] != kAbstain, expect[i]) << "trial " << trial << " pixel " << i;
+      EXPECT_EQ(bonf.labels[i] != kAbstain, p[i] <= alpha / m) << "trial " << trial << " pixel " << i;
+      if (bonf.labels[i] != kAbstain) {
+        EXPECT_NE(holm.labels[i], kAbstain);
+        EXPECT_LE(bonf.radii[i], holm.radii[i] + 1e-12);  // a stricter level, a smaller bound
+      }
+    }
+    holm_more += holm.num_certified > bonf.num_certified;
+  }
+  EXPECT_GT(holm_more, 0);  // Holm certifies strictly more somewhere
 }
 
 }  // namespace

@@ -4,10 +4,10 @@
 #include "components/smoothing/segmentation.h"
 
 #include <ATen/ATen.h>
-
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
 
 #include "components/smoothing/stats_core.h"
 
@@ -18,7 +18,7 @@ std::unique_ptr<Segmenter> PixelThreshold() {
   return WrapSegmenter(
       [](const at::Tensor& x) {
         const at::Tensor above = x.gt(0.5).to(at::kFloat) * 20 - 10;  // ±10 logits
-        return at::cat({-above, above}, 1);                            // N × 2 × H × W
+        return at::cat({-above, above}, 1);                           // N × 2 × H × W
       },
       2, c10::Device(c10::kCPU));
 }
@@ -68,9 +68,54 @@ TEST(SegmentationTest, BadInputsGiveErrors) {
   EXPECT_FALSE(CertifySegmentation(*f, at::zeros({2, 4}), options, 0).ok());
   options.tau = 0.3;
   EXPECT_FALSE(CertifySegmentation(*f, Image(), options, 0).ok());
-  auto wrong = WrapSegmenter([](const at::Tensor& x) { return at::zeros({x.size(0), 3, 1, 1}); }, 3,
-                             c10::Device(c10::kCPU));
+  auto wrong = WrapSegmenter(
+      [](const at::Tensor& x) {
+        return at::zeros({x.size(0), 3, 1, 1});
+      },
+      3, c10::Device(c10::kCPU));
   EXPECT_FALSE(EstimatePixelRadii(*wrong, Image(), 10, 0.25, 0, 0).ok());
+}
+
+// A segmenter whose softmax is known: logits (0, t) with t = 8 (x − 1/2), so
+// the top probability is sigmoid(|t|).
+std::unique_ptr<Segmenter> SoftThreshold() {
+  return WrapSegmenter(
+      [](const at::Tensor& x) {
+        return at::cat({at::zeros_like(x), (x - 0.5) * 8}, 1);
+      },
+      2, c10::Device(c10::kCPU));
+}
+
+TEST(SegmentationTest, SoftRadiusWithoutNoiseIsTheClampedQuantileOfTheTopSoftmax) {
+  auto f = SoftThreshold();
+  const at::Tensor batch = at::stack({Image(), 1 - Image()});  // 2 × 1 × 2 × 4
+  absl::StatusOr<at::Tensor> cr = SoftPixelRadii(*f, batch, 1, 0.0, 0, 0);
+  ASSERT_TRUE(cr.ok()) << cr.status();
+  ASSERT_EQ(cr->sizes().vec(), (std::vector<int64_t>{2, 2, 4}));
+  const at::Tensor x = batch.flatten().to(at::kDouble);
+  const at::Tensor got = cr->flatten().to(at::kDouble);
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    const double t = 8 * (x[i].item<double>() - 0.5);
+    const double top = std::min(1 / (1 + std::exp(-std::fabs(t))), 0.999998);
+    EXPECT_NEAR(got[i].item<double>(), std::max(0.0, NormalQuantile(top)), 2e-4) << i;
+  }
+  // A tie (p = 1/2) has radius 0, never negative; the clamp bounds it by Φ⁻¹(0.999998).
+  EXPECT_EQ(got[6].item<double>(), 0.0);
+  EXPECT_LE(got.max().item<double>(), NormalQuantile(0.999998) + 1e-4);
+}
+
+TEST(SegmentationTest, SoftRadiusAveragesProbabilitiesOverNoisyCopies) {
+  auto f = SoftThreshold();
+  const at::Tensor batch = at::full({1, 1, 1, 1}, 0.5f);
+  // At the boundary with σ = 0.1 the copies split both ways; the mean softmax
+  // stays near 1/2 while a single copy's top probability is far above it.
+  absl::StatusOr<at::Tensor> many = SoftPixelRadii(*f, batch, 2000, 0.1, 3, 0);
+  ASSERT_TRUE(many.ok()) << many.status();
+  EXPECT_LT(many->item<double>(), 0.05);
+  absl::StatusOr<at::Tensor> again = SoftPixelRadii(*f, batch, 2000, 0.1, 3, 0);
+  EXPECT_TRUE(at::equal(*many, *again));
+  EXPECT_FALSE(SoftPixelRadii(*f, Image(), 8, 0.1, 0, 0).ok());  // not a batch
+  EXPECT_FALSE(SoftPixelRadii(*f, batch, 0, 0.1, 0, 0).ok());
 }
 
 }  // namespace
