@@ -39,7 +39,7 @@ struct AttackSettings {
   Norm norm = Norm::kLinf;
   double epsilon = 8.0 / 255;
   uint64_t seed = 0;
-  int64_t batch_size = 50;
+  int64_t batch_size = kForwardChunk;  // images attacked at once
 };
 
 struct AttackOutcome {

@@ -9,6 +9,7 @@
 // and `vs_bound` compares the fastest of each. A small U-Net (the spec's
 // 16-32-64) with random weights: speed does not depend on the weights.
 #include <benchmark/benchmark.h>
+#include <c10/core/InferenceMode.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -67,6 +68,18 @@ double BoundSeconds(int64_t passes, int64_t forward_images) {
     }
   });
 }
+
+// One forward pass over `batch` scenes (the bound's unit), with no autograd.
+void BM_Forward(benchmark::State& state) {
+  SegNet model = Get().model;
+  const at::Tensor x = Get().scenes.images.repeat({4, 1, 1, 1}).slice(0, 0, state.range(0));
+  for (auto _ : state) {
+    c10::InferenceMode inference;
+    benchmark::DoNotOptimize(model->forward(x).data_ptr<float>());
+  }
+  state.SetItemsProcessed(state.iterations() * x.size(0));
+}
+BENCHMARK(BM_Forward)->Arg(16)->Arg(32)->Arg(64)->Arg(96)->Unit(benchmark::kMillisecond);
 
 void RunPgd(benchmark::State& state, bool weighted) {
   SegNet model = Get().model;

@@ -155,8 +155,16 @@ absl::StatusOr<LoadedSegNet> LoadSegNet(const std::string& path, const Segmenter
 std::unique_ptr<smoothing::Segmenter> AsSegmenter(SegNet model) {
   const int64_t k = model->shape().num_classes;
   const c10::Device device = model->parameters().front().device();
-  return smoothing::WrapSegmenter([model](const at::Tensor& x) mutable { return model->forward(x); }, k,
-                                  device);
+  return smoothing::WrapSegmenter(
+      [model](const at::Tensor& x) mutable {
+        if (x.size(0) <= kForwardChunk) return model->forward(x);
+        std::vector<at::Tensor> parts;
+        for (int64_t begin = 0; begin < x.size(0); begin += kForwardChunk) {
+          parts.push_back(model->forward(x.slice(0, begin, begin + kForwardChunk)));
+        }
+        return at::cat(parts);
+      },
+      k, device);
 }
 
 }  // namespace warden::segattack

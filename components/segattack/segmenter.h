@@ -69,7 +69,14 @@ struct LoadedSegNet {
 // file, a file that is not a segmenter, a tensor of the wrong shape.
 absl::StatusOr<LoadedSegNet> LoadSegNet(const std::string& path, const SegmenterShape* expect = nullptr);
 
-// `model` as a smoothing::Segmenter (counting nothing, no gradients).
+// The most images one forward pass takes. Larger batches of these 48×48
+// activations make glibc map and unmap every buffer (above its 32 MB mmap
+// threshold), which costs 3-10× the throughput on CPU (segattack_benchmark's
+// BM_Forward); smoothing's and the bandits' big batches go through in chunks.
+inline constexpr int64_t kForwardChunk = 32;
+
+// `model` as a smoothing::Segmenter (counting nothing, no gradients), its
+// forward passes in chunks of kForwardChunk images.
 std::unique_ptr<smoothing::Segmenter> AsSegmenter(SegNet model);
 
 }  // namespace warden::segattack

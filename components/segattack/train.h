@@ -22,10 +22,11 @@ struct SegScores {
 };
 
 // The model's class map (N × H × W, int64) for images N × C × H × W.
-at::Tensor Predict(SegNet& model, const at::Tensor& images, int64_t batch_size = 128);
+at::Tensor Predict(SegNet& model, const at::Tensor& images, int64_t batch_size = kForwardChunk);
 
 // Scores of the model's predictions on `images` against `masks`.
-SegScores Score(SegNet& model, const at::Tensor& images, const at::Tensor& masks, int64_t batch_size = 128);
+SegScores Score(SegNet& model, const at::Tensor& images, const at::Tensor& masks,
+                int64_t batch_size = kForwardChunk);
 
 struct SegTrainConfig {
   int64_t epochs = 6;
