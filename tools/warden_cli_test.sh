@@ -31,6 +31,7 @@ check demo-only       2 "no demo step matches"  -- demo --only=zzz
 check demo-itd        0 "FLAGGED .* giving a speech"  -- demo --only=itd
 check demo-lazarus    0 '"recoveries":1'        -- demo --only="lazarus recovery"
 check demo-web        0 "serve the page with" -- demo --only="browser demo"
+check demo-seg        0 "^cr-pgd	0\.[0-9]*	" -- demo --only="certified-radius"
 check web-export-out  2 "--out is required" -- web export
 check web-serve-bad   2 "gate.json is missing" -- web serve --bundle=/nonexistent --port=0
 check smooth-radius   0 "^class 1 radius 1.14499997760688" -- smooth radius --selection=1,97,2 --estimation=600,99000,400 --sigma=0.5

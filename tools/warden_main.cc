@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
         DemoStep{"clip text encoder", warden::clip::RunClipDemo},
         DemoStep{"itd concept filter", warden::itd::RunItdDemo},
         DemoStep{"lazarus recovery", warden::lazarus::RunLazarusRecoveryDemo},
+        DemoStep{"certified-radius attacks", warden::segdata::RunSegDemo},
         DemoStep{"browser demo bundle", warden::web::RunWebDemo},
     });
   });
