@@ -23,7 +23,7 @@
 namespace warden::segattack {
 namespace {
 
-constexpr int64_t kBatch = 32;
+constexpr int64_t kBatch = kForwardChunk;  // 32
 
 struct Setup {
   SegNet model{nullptr};
@@ -63,8 +63,8 @@ double BoundSeconds(int64_t passes, int64_t forward_images) {
       benchmark::DoNotOptimize(torch::autograd::grad({loss}, {input})[0].data_ptr<float>());
     }
     torch::NoGradGuard no_grad;
-    for (int64_t done = 0; done < forward_images; done += 8 * kBatch) {
-      benchmark::DoNotOptimize(model->forward(x.repeat({8, 1, 1, 1})).data_ptr<float>());
+    for (int64_t done = 0; done < forward_images; done += kBatch) {  // kBatch = kForwardChunk
+      benchmark::DoNotOptimize(model->forward(x).data_ptr<float>());
     }
   });
 }
