@@ -3,10 +3,8 @@
 # Face's layout by python3 (independent of our writer), read back through
 # `warden tensor inspect --json`; bad weights exit 2 with one line.
 set -u
-WARDEN="$TEST_SRCDIR/warden/tools/warden"
+source "$TEST_SRCDIR/warden/tests/cli_lib.sh"
 dir="$TEST_TMPDIR/text_encoder"
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 python3 - "$dir" <<'PY'
 import json, os, random, struct, sys
@@ -60,13 +58,7 @@ PY
   "a photo of" "hello" >/dev/null 2>&1 || fail "pad_to_longest"
 "$WARDEN" tensor inspect --json "$TEST_TMPDIR/p.safetensors" | grep -q '"shape":\[2,5,8\]' || fail "longest padding shape"
 
-expect_error() {  # expect_error PATTERN ARGS...
-  local pattern="$1"; shift
-  local err rc
-  err=$("$WARDEN" clip encode "$@" 2>&1 >/dev/null); rc=$?
-  [[ $rc -eq 2 ]] || fail "$*: rc=$rc (want 2): $err"
-  grep -q -- "$pattern" <<<"$err" || fail "$*: '$err' lacks '$pattern'"
-}
+expect_error() { expect_usage_error "$*" "$1" clip encode "${@:2}"; }  # PATTERN ARGS...
 # Without --clip_weights: the committed default encoder, found through runfiles.
 "$WARDEN" clip encode --out="$TEST_TMPDIR/d.safetensors" "a photo of" >/dev/null 2>&1 || fail "default encoder"
 "$WARDEN" tensor inspect --json "$TEST_TMPDIR/d.safetensors" | grep -q '"name":"pooled","shape":\[1,256\]' \
@@ -74,4 +66,4 @@ expect_error() {  # expect_error PATTERN ARGS...
 expect_error "config.json: cannot open" --clip_weights=/nonexistent hello
 python3 -c "import json; d=json.load(open('$dir/config.json')); d['hidden_size']=16; json.dump(d, open('$dir/config.json','w'))"
 expect_error "expected \[49408, 16\]" --clip_weights="$dir" hello
-exit $((failures > 0))
+finish

@@ -2,9 +2,7 @@
 # `warden lazarus plan` end to end: the spec's worked example and
 # counterexample through the CLI, --json structure, and bad input.
 set -u
-WARDEN="$TEST_SRCDIR/warden/tools/warden"
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+source "$TEST_SRCDIR/warden/tests/cli_lib.sh"
 
 json=$("$WARDEN" lazarus plan --nodes 10 --slots 6 --f 2 --loads 50,20,10,5,5,4,3,3 --json --budget 0.2)
 python3 - "$json" <<'PY' || fail "worked example JSON"
@@ -45,16 +43,10 @@ for bad in "--model gpt-xl" "--trace weekly" "--seeds 0" "--trace csv --csv /non
   [[ $? -eq 2 ]] || fail "simulate $bad should exit 2"
 done
 
-expect_error() {  # expect_error PATTERN ARGS...
-  local pattern="$1"; shift
-  local err rc
-  err=$("$WARDEN" lazarus plan "$@" 2>&1 >/dev/null); rc=$?
-  [[ $rc -eq 2 ]] || fail "$*: rc=$rc (want 2): $err"
-  grep -q -- "$pattern" <<<"$err" || fail "$*: '$err' lacks '$pattern'"
-}
+expect_error() { expect_usage_error "$*" "$1" lazarus plan "${@:2}"; }  # PATTERN ARGS...
 expect_error "replicas sum to 14" --nodes 5 --slots 3 --replicas 2,3,4,5
 expect_error "is not a number" --loads 5,x,3
 expect_error "cannot hold" --nodes 1 --slots 2 --loads 1,1,1
 expect_error "loads must be finite" --loads 5,-1
 expect_error "nodes" --nodes 0
-exit $((failures > 0))
+finish

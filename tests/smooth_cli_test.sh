@@ -3,10 +3,7 @@
 # plot; the same seed gives an identical TSV; bad input exits 2 with one line;
 # a short training run writes a model that certify then loads.
 set -u
-WARDEN="$TEST_SRCDIR/warden/tools/warden"
-dir="$TEST_TMPDIR"
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+source "$TEST_SRCDIR/warden/tests/cli_lib.sh"
 
 # sigma 0.5 on the sigma-0.25 model: counts are not all saturated, so seeds matter.
 common=(--n=500 --limit=6 --skip=1000 --batch=500 --notime --sigma=0.5)
@@ -30,14 +27,7 @@ plot=$("$WARDEN" smooth plot "$dir/a.tsv" "$dir/c.tsv" --out="$dir/both.svg" 2>&
 grep -q "certified accuracy over 6 inputs" <<<"$plot" || fail "plot prints no table: $plot"
 printf 'idx\tlabel\tpredict\tradius\tcorrect\ttime\n1\t2\tx\n' > "$dir/bad.tsv"
 
-expect_error() {  # expect_error NAME PATTERN ARGS...
-  local name="$1" pattern="$2"; shift 2
-  local err rc
-  err=$("$WARDEN" smooth "$@" 2>&1 >/dev/null); rc=$?
-  [[ $rc -eq 2 ]] || fail "$name: rc=$rc (want 2): $err"
-  grep -q -- "$pattern" <<<"$err" || fail "$name: error '$err' lacks '$pattern'"
-  [[ $(grep -c . <<<"$err") -eq 1 ]] || fail "$name: error is not one line: $err"
-}
+expect_error() { expect_usage_error "$1" "$2" smooth "${@:3}"; }  # NAME PATTERN ARGS...
 expect_error "bad sigma" "sigma > 0" certify --sigma=-1 --out="$dir/x"
 expect_error "bad dataset" "unknown data set" certify --dataset=cifar10 --limit=1 --out="$dir/x"
 expect_error "missing model" "No such file" certify --model="$dir/none.safetensors" --out="$dir/x"
@@ -85,4 +75,4 @@ grep -q "<svg" "$dir/m.svg" || fail "no training curve beside the model (m.svg)"
   >/dev/null 2>"$dir/d.err" || fail "certify with trained model: $(cat "$dir/d.err")"
 grep -q "trained at sigma=0.25" "$dir/a.err" || fail "no note about the sigma mismatch"
 grep -q "trained at sigma=0.5" "$dir/d.err" && fail "sigma note printed for a matching model"
-exit $((failures > 0))
+finish

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "components/segattack/metrics.h"
@@ -66,6 +67,12 @@ absl::StatusOr<SegTrainReport> TrainSegNet(
             tensor::AddGaussianNoise(batch, config.noise_sigma, config.seed, (epoch << 32) | b);
         if (!noisy.ok()) return noisy.status();
         batch = *noisy;
+      }
+      if (config.cosine_decay) {
+        const double progress_fraction =
+            static_cast<double>(epoch * batches + b) / static_cast<double>(config.epochs * batches);
+        static_cast<torch::optim::AdamOptions&>(optimizer.param_groups()[0].options())
+            .lr(config.learning_rate * 0.5 * (1 + std::cos(M_PI * progress_fraction)));
       }
       optimizer.zero_grad();
       at::Tensor loss = torch::nn::functional::cross_entropy(model->forward(batch),

@@ -32,6 +32,9 @@ struct SegTrainConfig {
   int64_t epochs = 6;
   int64_t batch_size = 32;
   double learning_rate = 1e-3;
+  // true: the learning rate follows a cosine from learning_rate down to 0 over
+  // all batches of all epochs (per batch); false: constant.
+  bool cosine_decay = false;
   double noise_sigma = 0;  // > 0: Gaussian augmentation, for smoothing (SegCertify) at that σ
   uint64_t seed = 0;       // the batch order and the augmentation noise
 };

@@ -1,12 +1,15 @@
 #include "tools/cli/flags.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 
 namespace warden::cli {
 namespace {
@@ -52,9 +55,8 @@ absl::Status FlagSet::Assign(const Flag& flag, std::string_view value_std) {
   // Debian's Abseil is built with its own absl::string_view (not std's).
   const absl::string_view value(value_std.data(), value_std.size());
   auto bad = [&](std::string_view expected) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("--%s: expected %s, got \"%s\"", flag.name, std::string(expected),
-                        std::string(value)));
+    return absl::InvalidArgumentError(absl::StrFormat("--%s: expected %s, got \"%s\"", flag.name,
+                                                      std::string(expected), std::string(value)));
   };
   if (auto* s = std::get_if<std::string*>(&flag.target)) {
     **s = std::string(value_std);
@@ -74,8 +76,7 @@ absl::Status FlagSet::Assign(const Flag& flag, std::string_view value_std) {
   return absl::OkStatus();
 }
 
-absl::Status FlagSet::Parse(const std::vector<std::string>& args,
-                            std::vector<std::string>* positional) {
+absl::Status FlagSet::Parse(const std::vector<std::string>& args, std::vector<std::string>* positional) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "--") {
@@ -116,13 +117,43 @@ absl::Status FlagSet::Parse(const std::vector<std::string>& args,
 std::string FlagSet::Usage() const {
   std::vector<const Flag*> sorted;
   for (const Flag& flag : flags_) sorted.push_back(&flag);
-  std::sort(sorted.begin(), sorted.end(),
-            [](const Flag* a, const Flag* b) { return a->name < b->name; });
+  std::sort(sorted.begin(), sorted.end(), [](const Flag* a, const Flag* b) { return a->name < b->name; });
   std::string out;
   for (const Flag* flag : sorted) {
     absl::StrAppendFormat(&out, "  --%-18s %s (%s, default %s)\n", flag->name, flag->help,
                           TypeName(flag->target), flag->default_text);
   }
+  return out;
+}
+
+absl::StatusOr<std::vector<int64_t>> ParseIntList(const std::string& flag, const std::string& text) {
+  std::vector<int64_t> out;
+  for (absl::string_view piece : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    int64_t value = 0;
+    if (!absl::SimpleAtoi(piece, &value)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, ": '", absl::StripAsciiWhitespace(piece), "' is not a whole number"));
+    }
+    out.push_back(value);
+  }
+  if (out.empty()) return absl::InvalidArgumentError(absl::StrCat("--", flag, " is empty"));
+  return out;
+}
+
+absl::StatusOr<std::vector<double>> ParseNumberList(const std::string& flag, const std::string& text) {
+  std::vector<double> out;
+  for (absl::string_view piece : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    const std::vector<absl::string_view> parts = absl::StrSplit(piece, '/');
+    double num = 0, den = 1;
+    if (parts.size() > 2 || !absl::SimpleAtod(parts[0], &num) ||
+        (parts.size() == 2 && (!absl::SimpleAtod(parts[1], &den) || !(den > 0) || !std::isfinite(den))) ||
+        !std::isfinite(num)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, ": '", absl::StripAsciiWhitespace(piece), "' is not a number (or a/b)"));
+    }
+    out.push_back(num / den);
+  }
+  if (out.empty()) return absl::InvalidArgumentError(absl::StrCat("--", flag, " is empty"));
   return out;
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace warden::cli {
 
@@ -27,8 +28,7 @@ class FlagSet {
   // Parses `args`, storing flag values into their targets and every other
   // argument, in order, into `positional`. Returns InvalidArgument naming the
   // flag for an unknown flag, a missing value or a value of the wrong type.
-  absl::Status Parse(const std::vector<std::string>& args,
-                     std::vector<std::string>* positional);
+  absl::Status Parse(const std::vector<std::string>& args, std::vector<std::string>* positional);
 
   // One line per flag: name, type, default and help, sorted by name.
   std::string Usage() const;
@@ -50,6 +50,13 @@ class FlagSet {
 
   std::vector<Flag> flags_;
 };
+
+// Comma lists in flag values ("2,4,8"; blanks around items are skipped; an
+// empty list is an error naming --flag).
+// Whole numbers.
+absl::StatusOr<std::vector<int64_t>> ParseIntList(const std::string& flag, const std::string& text);
+// Finite numbers, each optionally a fraction a/b with b > 0 ("4/255,0.5").
+absl::StatusOr<std::vector<double>> ParseNumberList(const std::string& flag, const std::string& text);
 
 }  // namespace warden::cli
 

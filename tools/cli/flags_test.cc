@@ -30,8 +30,8 @@ TEST(FlagSetTest, ParsesAllFormsAndKeepsPositionalOrder) {
   FlagSet flags = Bind(c);
   std::vector<std::string> positional;
   ASSERT_TRUE(flags
-                  .Parse({"in.bin", "--model=m.pt", "--n", "42", "--alpha=1e-6", "--json",
-                          "out.tsv", "--", "--not-a-flag"},
+                  .Parse({"in.bin", "--model=m.pt", "--n", "42", "--alpha=1e-6", "--json", "out.tsv", "--",
+                          "--not-a-flag"},
                          &positional)
                   .ok());
   EXPECT_EQ(c.model, "m.pt");
@@ -76,6 +76,25 @@ TEST(FlagSetTest, UsageShowsDefaults) {
   EXPECT_THAT(usage, HasSubstr("default 0.001"));
   EXPECT_THAT(usage, HasSubstr("default \"default\""));
   EXPECT_LT(usage.find("--alpha"), usage.find("--n "));  // sorted
+}
+
+TEST(ListTest, IntegersAndNumbers) {
+  EXPECT_THAT(*ParseIntList("n", "2, 4,8 "), ElementsAre(2, 4, 8));
+  EXPECT_THAT(*ParseIntList("n", "-3"), ElementsAre(-3));
+  EXPECT_THAT(*ParseNumberList("eps", "4/255,0.5, 1e-3"), ElementsAre(4.0 / 255, 0.5, 1e-3));
+  EXPECT_THAT(*ParseNumberList("eps", "-1/4"), ElementsAre(-0.25));
+}
+
+TEST(ListTest, BadListsNameTheFlagAndItem) {
+  EXPECT_THAT(ParseIntList("counts", "1,x,3").status().message(),
+              HasSubstr("--counts: 'x' is not a whole number"));
+  EXPECT_THAT(ParseIntList("counts", "1.5").status().message(), HasSubstr("'1.5' is not a whole number"));
+  EXPECT_THAT(ParseIntList("counts", " , ").status().message(), HasSubstr("--counts is empty"));
+  EXPECT_THAT(ParseNumberList("eps", "eight").status().message(),
+              HasSubstr("--eps: 'eight' is not a number"));
+  for (const char* bad : {"1/0", "1/-2", "1/2/3", "inf", "nan", "1/inf", "/2", ""}) {
+    EXPECT_FALSE(ParseNumberList("eps", bad).ok()) << bad;
+  }
 }
 
 }  // namespace

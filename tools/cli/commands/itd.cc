@@ -23,6 +23,7 @@
 #include "components/tensor/atomic_file.h"
 #include "components/tensor/safetensors_torch.h"
 #include "tools/cli/commands/sae.h"
+#include "tools/cli/flags.h"
 #include "tools/cli/progress.h"
 
 namespace warden::itd {
@@ -381,13 +382,12 @@ class EvalCommand : public cli::Command {
       if (!family.ok()) return family.status();
       families.push_back(*family);
     }
-    config_.concept_counts.clear();
-    for (absl::string_view c : absl::StrSplit(counts_, ',')) {
-      int64_t n = 0;
-      if (!absl::SimpleAtoi(c, &n) || n < 1)
-        return absl::InvalidArgumentError(absl::StrCat("bad count \"", c, "\""));
-      config_.concept_counts.push_back(n);
+    absl::StatusOr<std::vector<int64_t>> counts = cli::ParseIntList("counts", counts_);
+    if (!counts.ok()) return counts.status();
+    for (int64_t n : *counts) {
+      if (n < 1) return absl::InvalidArgumentError(absl::StrCat("--counts: a count must be >= 1, got ", n));
     }
+    config_.concept_counts = *counts;
     config_.seed = static_cast<uint64_t>(seed_);
     absl::StatusOr<ScoreMode> mode = ParseScoreMode(score_);
     if (!mode.ok()) return mode.status();

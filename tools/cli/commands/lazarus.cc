@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -23,31 +24,11 @@
 #include "distributed/lazarus/sim_study.h"
 #include "distributed/lazarus/trace.h"
 #include "tools/cli/commands/lazarus_train_flags.h"
+#include "tools/cli/flags.h"
 #include "tools/cli/output.h"
 
 namespace warden::lazarus {
 namespace {
-
-template <typename T>
-absl::StatusOr<std::vector<T>> ParseList(const std::string& text, const char* flag) {
-  std::vector<T> out;
-  for (absl::string_view piece : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
-    T value;
-    bool ok;
-    if constexpr (std::is_same_v<T, double>) {
-      ok = absl::SimpleAtod(piece, &value);
-    } else {
-      ok = absl::SimpleAtoi(piece, &value);
-    }
-    if (!ok) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", flag, ": \"", std::string(piece), "\" is not a number"));
-    }
-    out.push_back(value);
-  }
-  if (out.empty()) return absl::InvalidArgumentError(absl::StrCat("--", flag, " is empty"));
-  return out;
-}
 
 struct PlanConfig {
   int64_t nodes = 10;
@@ -75,12 +56,16 @@ absl::Status RunPlan(const PlanConfig& config, std::ostream& out) {
   std::vector<int> replicas;
   int enforced_f = 0;
   if (!config.replicas.empty()) {
-    absl::StatusOr<std::vector<int>> parsed = ParseList<int>(config.replicas, "replicas");
+    absl::StatusOr<std::vector<int64_t>> parsed = cli::ParseIntList("replicas", config.replicas);
     if (!parsed.ok()) return parsed.status();
-    replicas = *parsed;
+    for (int64_t r : *parsed) {
+      if (r < 0 || r > std::numeric_limits<int>::max())
+        return absl::InvalidArgumentError(absl::StrCat("--replicas: ", r, " is out of range"));
+      replicas.push_back(static_cast<int>(r));
+    }
     if (absl::Status s = ValidateReplicas(replicas, nodes, slots); !s.ok()) return s;
   } else {
-    absl::StatusOr<std::vector<double>> loads = ParseList<double>(config.loads, "loads");
+    absl::StatusOr<std::vector<double>> loads = cli::ParseNumberList("loads", config.loads);
     if (!loads.ok()) return loads.status();
     absl::StatusOr<ReplicaAllocation> allocation =
         AllocateReplicas(*loads, nodes, slots, static_cast<int>(config.f));

@@ -19,10 +19,12 @@
 #include "components/segattack/evaluate.h"
 #include "components/segattack/segmenter.h"
 #include "components/segattack/train.h"
+#include "components/segdata/scene_file.h"
 #include "components/segdata/scenes.h"
 #include "components/smoothing/segmentation.h"
 #include "components/smoothing/stats_core.h"
 #include "components/tensor/atomic_file.h"
+#include "tools/cli/flags.h"
 #include "tools/cli/output.h"
 #include "tools/cli/progress.h"
 
@@ -50,9 +52,14 @@ class ScenesCommand : public cli::Command {
     flags.Bool("ignore_ring", &options_.ignore_ring, "label the ring around each glyph 255 (ignored)");
     flags.String("png", &png_, "picture of the first --show scenes (images above masks); empty: none");
     flags.Int("show", &show_, "scenes in the picture");
+    flags.String("out", &out_,
+                 "scene file to write (.safetensors: images, masks) for `seg attack/certify --scenes`; "
+                 "empty: none");
   }
   absl::Status Run(const std::vector<std::string>& args, std::ostream& out) override {
     if (!args.empty()) return absl::InvalidArgumentError("scenes takes no arguments");
+    if (!out_.empty() && !absl::EndsWith(out_, ".safetensors"))
+      return absl::InvalidArgumentError(absl::StrCat("--out must end in .safetensors: ", out_));
     absl::StatusOr<tensor::Split> split = ParseSplit(split_);
     if (!split.ok()) return split.status();
     if (count_ < 1 || show_ < 1) return absl::InvalidArgumentError("need --count >= 1 and --show >= 1");
@@ -76,30 +83,18 @@ class ScenesCommand : public cli::Command {
       if (absl::Status s = tensor::WriteTextAtomically(png_, bytes); !s.ok()) return s;
       out << "picture: " << png_ << "\n";
     }
+    if (!out_.empty()) {
+      if (absl::Status s = SaveSceneFile(out_, *scenes); !s.ok()) return s;
+      out << "scenes: " << out_ << "\n";
+    }
     return absl::OkStatus();
   }
 
  private:
-  std::string dataset_ = "mnist", split_ = "test", png_;
+  std::string dataset_ = "mnist", split_ = "test", png_, out_;
   int64_t count_ = 300, seed_ = 0, show_ = 8;
   SceneOptions options_;
 };
-
-// "2/255,0.5" → {2/255, 0.5}: numbers, each optionally over a divisor.
-absl::StatusOr<std::vector<double>> ParseNumbers(const std::string& flag, const std::string& text) {
-  std::vector<double> out;
-  for (absl::string_view piece : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
-    std::vector<absl::string_view> parts = absl::StrSplit(piece, '/');
-    double num = 0, den = 1;
-    if (parts.size() > 2 || !absl::SimpleAtod(parts[0], &num) ||
-        (parts.size() == 2 && (!absl::SimpleAtod(parts[1], &den) || !(den > 0))) || !std::isfinite(num)) {
-      return absl::InvalidArgumentError(absl::StrCat("--", flag, ": '", piece, "' is not a number (or a/b)"));
-    }
-    out.push_back(num / den);
-  }
-  if (out.empty()) return absl::InvalidArgumentError(absl::StrCat("--", flag, " is empty"));
-  return out;
-}
 
 // The segmenter of --model and the scenes it was trained on (or --dataset).
 struct ModelAndScenes {
@@ -108,8 +103,21 @@ struct ModelAndScenes {
   std::string dataset;
 };
 
+// The canvas side the checkpoint was trained on (older checkpoints: the default).
+int64_t TrainedCanvas(const nlohmann::json& meta) {
+  if (meta.contains("train") && meta["train"].is_object() && meta["train"].contains("canvas") &&
+      meta["train"]["canvas"].is_number_integer()) {
+    return meta["train"]["canvas"].get<int64_t>();
+  }
+  return SceneOptions{}.size;
+}
+
+// `count` test scenes (scene seed `seed`) of the model's data set, or of
+// --dataset; with `scenes_path`, the first `count` scenes of that file instead
+// (fewer if it holds fewer), which must be canvases of the model's size.
 absl::StatusOr<ModelAndScenes> LoadModelAndScenes(const std::string& model_path, const std::string& dataset,
-                                                  int64_t count, int64_t seed) {
+                                                  int64_t count, int64_t seed,
+                                                  const std::string& scenes_path = "") {
   if (model_path.empty()) return absl::InvalidArgumentError("--model is required");
   if (count < 1) return absl::InvalidArgumentError("need --count >= 1");
   absl::StatusOr<segattack::LoadedSegNet> loaded = segattack::LoadSegNet(model_path);
@@ -117,8 +125,22 @@ absl::StatusOr<ModelAndScenes> LoadModelAndScenes(const std::string& model_path,
   ModelAndScenes out;
   out.model = loaded->model;
   out.dataset = dataset;
+  const nlohmann::json& meta = loaded->metadata;
+  if (!scenes_path.empty()) {
+    absl::StatusOr<SceneSet> scenes = LoadSceneFile(scenes_path);
+    if (!scenes.ok()) return scenes.status();
+    const int64_t canvas = TrainedCanvas(meta), side = scenes->images.size(2);
+    if (side != canvas) {
+      return absl::InvalidArgumentError(absl::StrCat(scenes_path, ": scenes are ", side, "x", side, " but ",
+                                                     model_path, " was trained on ", canvas, "x", canvas,
+                                                     " canvases"));
+    }
+    if (out.dataset.empty()) out.dataset = scenes->source.empty() ? scenes_path : scenes->source;
+    const int64_t n = std::min(count, scenes->images.size(0));
+    out.scenes = {scenes->source, scenes->images.slice(0, 0, n), scenes->masks.slice(0, 0, n)};
+    return out;
+  }
   if (out.dataset.empty()) {
-    const nlohmann::json& meta = loaded->metadata;
     if (!meta.contains("dataset") || !meta["dataset"].is_string()) {
       return absl::InvalidArgumentError(absl::StrCat(model_path, " names no dataset: pass --dataset"));
     }
@@ -126,6 +148,7 @@ absl::StatusOr<ModelAndScenes> LoadModelAndScenes(const std::string& model_path,
   }
   SceneOptions options;
   options.seed = static_cast<uint64_t>(seed);
+  options.size = TrainedCanvas(meta);
   absl::StatusOr<SceneSet> scenes = LoadScenes(out.dataset, tensor::Split::kTest, count, options);
   if (!scenes.ok()) return scenes.status();
   out.scenes = *std::move(scenes);
@@ -147,6 +170,8 @@ class TrainCommand : public cli::Command {
     flags.Int("epochs", &config_.epochs, "passes over the training scenes");
     flags.Int("batch", &config_.batch_size, "batch size");
     flags.Double("lr", &config_.learning_rate, "Adam learning rate");
+    flags.Bool("cosine", &config_.cosine_decay,
+               "decay the learning rate along a cosine to 0 over the whole run (per batch)");
     flags.Double("noise", &config_.noise_sigma,
                  "Gaussian augmentation sigma (0: none; > 0 for `seg certify`)");
     flags.Int("seed", &seed_, "seed of the initialization, batch order and scenes");
@@ -206,6 +231,7 @@ class TrainCommand : public cli::Command {
           {"epochs", config_.epochs},
           {"batch", config_.batch_size},
           {"lr", config_.learning_rate},
+          {"lr_schedule", config_.cosine_decay ? "cosine" : "constant"},
           {"noise_sigma", config_.noise_sigma},
           {"seed", seed_},
           {"seconds", report->seconds},
@@ -244,6 +270,7 @@ class CertifyCommand : public cli::Command {
     flags.String("model", &model_, "segmenter checkpoint (warden seg train; train with --noise=sigma)");
     flags.String("dataset", &dataset_, "scenes' glyphs (default: the model's)");
     flags.Int("count", &count_, "test scenes to certify");
+    flags.String("scenes", &scenes_, "scene file (warden seg scenes --out) instead of generated scenes");
     flags.Int("seed", &seed_, "scene seed (the model's default 0) and noise seed");
     flags.Double("sigma", &options_.sigma, "smoothing noise");
     flags.Int("n", &options_.n, "noisy samples per scene");
@@ -263,8 +290,9 @@ class CertifyCommand : public cli::Command {
     if (options_.n < 1 || soft_samples_ < 1 || show_ < 1) {
       return absl::InvalidArgumentError("need --n, --soft_samples and --show >= 1");
     }
-    absl::StatusOr<ModelAndScenes> data = LoadModelAndScenes(model_, dataset_, count_, seed_);
+    absl::StatusOr<ModelAndScenes> data = LoadModelAndScenes(model_, dataset_, count_, seed_, scenes_);
     if (!data.ok()) return data.status();
+    count_ = data->scenes.images.size(0);
     std::unique_ptr<smoothing::Segmenter> f = segattack::AsSegmenter(data->model);
     options_.seed = static_cast<uint64_t>(seed_);
     const int64_t h = data->scenes.images.size(2), w = data->scenes.images.size(3);
@@ -337,6 +365,7 @@ class CertifyCommand : public cli::Command {
 
  private:
   std::string model_, dataset_, png_;
+  std::string scenes_;
   int64_t count_ = 20, seed_ = 0, show_ = 6, soft_samples_ = 8;
   double soft_sigma_ = 0.001;
   smoothing::PixelSmoothingOptions options_{0.25, 200, 0.001, 0.75, 100, 0};
@@ -368,6 +397,9 @@ class AttackCommand : public cli::Command {
     flags.String("model", &model_, "segmenter checkpoint (warden seg train)");
     flags.String("dataset", &dataset_, "scenes' glyphs (default: the model's)");
     flags.Int("count", &count_, "test scenes for the white-box attacks");
+    flags.String(
+        "scenes", &scenes_,
+        "scene file (warden seg scenes --out) instead of generated scenes (counts capped at its size)");
     flags.Int("seed", &seed_, "scene seed (the models' is 0)");
     flags.String("norm", &norm_, "linf or l2");
     flags.String("epsilons", &epsilons_, "comma list; a/b allowed (4/255)");
@@ -405,13 +437,13 @@ class AttackCommand : public cli::Command {
     if (!args.empty()) return absl::InvalidArgumentError("attack takes no arguments");
     absl::StatusOr<segattack::Norm> norm = segattack::ParseNorm(norm_);
     if (!norm.ok()) return norm.status();
-    absl::StatusOr<std::vector<double>> epsilons = ParseNumbers("epsilons", epsilons_);
+    absl::StatusOr<std::vector<double>> epsilons = cli::ParseNumberList("epsilons", epsilons_);
     if (!epsilons.ok()) return epsilons.status();
     for (double e : *epsilons) {
       if (!(e >= 0))
         return absl::InvalidArgumentError(absl::StrCat("--epsilons: epsilon must be >= 0, got ", e));
     }
-    absl::StatusOr<std::vector<double>> budget_values = ParseNumbers("budgets", budgets_);
+    absl::StatusOr<std::vector<double>> budget_values = cli::ParseNumberList("budgets", budgets_);
     if (!budget_values.ok()) return budget_values.status();
     std::vector<int64_t> budgets;
     for (double b : *budget_values) {
@@ -444,8 +476,10 @@ class AttackCommand : public cli::Command {
     const double focus = focus_eps_ >= 0 ? focus_eps_ : (*epsilons)[epsilons->size() / 2];
 
     absl::StatusOr<ModelAndScenes> data =
-        LoadModelAndScenes(model_, dataset_, std::max(count_, bb_count_), seed_);
+        LoadModelAndScenes(model_, dataset_, std::max(count_, bb_count_), seed_, scenes_);
     if (!data.ok()) return data.status();
+    count_ = std::min(count_, data->scenes.images.size(0));
+    bb_count_ = std::min(bb_count_, data->scenes.images.size(0));
     segattack::SegNet& model = data->model;
     const at::Tensor images = data->scenes.images.slice(0, 0, count_),
                      masks = data->scenes.masks.slice(0, 0, count_);
@@ -663,6 +697,7 @@ class AttackCommand : public cli::Command {
   std::string model_, dataset_, norm_ = "linf", epsilons_ = "2/255,4/255,8/255,16/255",
                                 attacks_ = "pgd,cr-pgd";
   std::string budgets_ = "300,1000", out_;
+  std::string scenes_;
   int64_t count_ = 100, seed_ = 0, seeds_ = 1, bb_count_ = -1, bins_ = 5;
   double a_ = 2, b_ = 4, sigma_ = 0.001, focus_eps_ = -1;
   segattack::AttackSettings settings_;
