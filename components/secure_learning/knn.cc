@@ -1,0 +1,89 @@
+#include "components/secure_learning/knn.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <functional>
+
+#include "absl/strings/str_cat.h"
+
+namespace warden::secure_learning {
+namespace {
+
+absl::Status Check(const at::Tensor& train_x, const at::Tensor& train_y, const at::Tensor& test_x,
+                   int64_t classes) {
+  if (train_x.dim() != 2 || test_x.dim() != 2 || train_x.size(1) != test_x.size(1) || train_y.dim() != 1 ||
+      train_y.size(0) != train_x.size(0) || train_y.scalar_type() != at::kLong) {
+    return absl::InvalidArgumentError("need train N x d, labels N (int64) and test T x d");
+  }
+  if (classes < 2 || train_x.size(0) == 0 || train_y.min().item<int64_t>() < 0 ||
+      train_y.max().item<int64_t>() >= classes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("need a non-empty training set with labels in [0, ", classes, ")"));
+  }
+  return absl::OkStatus();
+}
+
+// ℓ2 distances (float32) of a chunk of test rows to every training row.
+at::Tensor Distances(const at::Tensor& test_chunk, const at::Tensor& train_x) {
+  return at::cdist(test_chunk.to(at::kFloat), train_x.to(at::kFloat)).contiguous();
+}
+
+absl::StatusOr<std::vector<NeighbourCertificate>> ForEachRow(
+    const at::Tensor& train_x, const at::Tensor& train_y, const at::Tensor& test_x, int64_t classes,
+    int64_t chunk,
+    const std::function<std::vector<int64_t>(const std::vector<float>&, const std::vector<int64_t>&)>&
+        votes_of) {
+  if (absl::Status s = Check(train_x, train_y, test_x, classes); !s.ok()) return s;
+  if (chunk < 1) return absl::InvalidArgumentError("chunk must be >= 1");
+  torch::NoGradGuard no_grad;
+  const at::Tensor y = train_y.contiguous();
+  const std::vector<int64_t> labels(y.data_ptr<int64_t>(), y.data_ptr<int64_t>() + y.numel());
+  const int64_t n = train_x.size(0);
+  std::vector<NeighbourCertificate> out;
+  out.reserve(static_cast<size_t>(test_x.size(0)));
+  for (int64_t start = 0; start < test_x.size(0); start += chunk) {
+    const at::Tensor d = Distances(test_x.slice(0, start, start + chunk), train_x);
+    const float* p = d.data_ptr<float>();
+    for (int64_t r = 0; r < d.size(0); ++r) {
+      const std::vector<float> row(p + r * n, p + (r + 1) * n);
+      out.push_back(CertifyByVotes(votes_of(row, labels)));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<NeighbourCertificate>> CertifyKnn(const at::Tensor& train_x,
+                                                             const at::Tensor& train_y,
+                                                             const at::Tensor& test_x, int64_t classes,
+                                                             int64_t k, int64_t chunk) {
+  if (k < 1) return absl::InvalidArgumentError("K must be >= 1");
+  return ForEachRow(
+      train_x, train_y, test_x, classes, chunk,
+      [&](const std::vector<float>& d, const std::vector<int64_t>& y) { return KnnVotes(d, y, k, classes); });
+}
+
+absl::StatusOr<std::vector<NeighbourCertificate>> CertifyRnn(const at::Tensor& train_x,
+                                                             const at::Tensor& train_y,
+                                                             const at::Tensor& test_x, int64_t classes,
+                                                             double rho, int64_t chunk) {
+  if (!(rho >= 0)) return absl::InvalidArgumentError("rho must be >= 0");
+  return ForEachRow(train_x, train_y, test_x, classes, chunk,
+                    [&](const std::vector<float>& d, const std::vector<int64_t>& y) {
+                      return RnnVotes(d, y, rho, classes);
+                    });
+}
+
+double RhoForMedianNeighbours(const at::Tensor& train_x, const at::Tensor& test_x, int64_t neighbours,
+                              int64_t sample) {
+  torch::NoGradGuard no_grad;
+  const at::Tensor d = Distances(test_x.slice(0, 0, sample), train_x);
+  const int64_t k = std::clamp<int64_t>(neighbours, 1, train_x.size(0));
+  // The k-th smallest distance of each row; their median.
+  const at::Tensor kth = std::get<0>(d.kthvalue(k, 1));
+  return kth.median().item<double>();
+}
+
+}  // namespace warden::secure_learning
