@@ -12,6 +12,7 @@
 #include "tools/cli/commands/itd.h"
 #include "tools/cli/commands/lazarus.h"
 #include "tools/cli/commands/sae.h"
+#include "tools/cli/commands/secure.h"
 #include "tools/cli/commands/seg.h"
 #include "tools/cli/commands/smooth.h"
 #include "tools/cli/commands/tensor.h"
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   warden::clip::RegisterClipCommands(registry);
   warden::sae::RegisterSaeCommands(registry);
   warden::itd::RegisterItdCommands(registry);
+  warden::secure_learning::RegisterSecureCommands(registry);
   warden::segdata::RegisterSegCommands(registry);
   warden::web::RegisterWebCommands(registry);
 

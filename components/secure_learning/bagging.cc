@@ -36,11 +36,11 @@ absl::StatusOr<at::Tensor> BaggingVotes(const at::Tensor& train_x, const at::Ten
     at::Tensor w = at::zeros({m, classes, d});
     at::Tensor decay_mask = at::ones({1, 1, d});
     decay_mask.select(2, d - 1).zero_();
+    HeadOptimizer optimizer(c.head, w);  // elementwise: each head's own Adam state
     for (int64_t step = 0; step < c.head.steps; ++step) {
       const at::Tensor p = x.bmm(w.transpose(1, 2)).softmax(2);  // m × k × C
-      const at::Tensor grad = (p - y).transpose(1, 2).bmm(x) / static_cast<double>(c.subsample) +
-                              c.head.weight_decay * w * decay_mask;
-      w -= c.head.learning_rate * grad;
+      optimizer.Step(w, (p - y).transpose(1, 2).bmm(x) / static_cast<double>(c.subsample) +
+                            c.head.weight_decay * w * decay_mask);
     }
     // Predictions of the m heads on every test input: m × T.
     const at::Tensor pred = at::einsum("td,mcd->mtc", {test_b, w}).argmax(2);

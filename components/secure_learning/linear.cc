@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "components/tensor/random.h"
 
@@ -27,6 +29,27 @@ absl::Status CheckData(const at::Tensor& x, const at::Tensor& y, int64_t classes
 
 }  // namespace
 
+HeadOptimizer::HeadOptimizer(const LinearConfig& config, const at::Tensor& weights) : config_(config) {
+  if (config_.adam) {
+    m_ = at::zeros_like(weights);
+    v_ = at::zeros_like(weights);
+  }
+}
+
+void HeadOptimizer::Step(at::Tensor& weights, const at::Tensor& gradient) {
+  if (!config_.adam) {
+    weights -= config_.learning_rate * gradient;
+    return;
+  }
+  constexpr double kBeta1 = 0.9, kBeta2 = 0.999, kEps = 1e-8;
+  ++t_;
+  m_.mul_(kBeta1).add_(gradient, 1 - kBeta1);
+  v_.mul_(kBeta2).addcmul_(gradient, gradient, 1 - kBeta2);
+  const double c1 = 1 - std::pow(kBeta1, static_cast<double>(t_)),
+               c2 = 1 - std::pow(kBeta2, static_cast<double>(t_));
+  weights -= config_.learning_rate * (m_ / c1) / ((v_ / c2).sqrt() + kEps);
+}
+
 at::Tensor LinearHead::Logits(const at::Tensor& x) const { return WithBias(x.to(at::kFloat)).mm(weight.t()); }
 
 at::Tensor LinearHead::Predict(const at::Tensor& x) const { return Logits(x).argmax(1); }
@@ -48,10 +71,10 @@ absl::StatusOr<LinearHead> TrainLinearHead(const at::Tensor& x, const at::Tensor
   at::Tensor w = at::zeros({classes, xb.size(1)});
   at::Tensor decay_mask = at::ones_like(w);
   decay_mask.select(1, xb.size(1) - 1).zero_();
+  HeadOptimizer optimizer(c, w);
   for (int64_t step = 0; step < c.steps; ++step) {
     const at::Tensor p = xb.mm(w.t()).softmax(1);
-    const at::Tensor grad = (p - onehot).t().mm(xb) / n + c.weight_decay * w * decay_mask;
-    w -= c.learning_rate * grad;
+    optimizer.Step(w, (p - onehot).t().mm(xb) / n + c.weight_decay * w * decay_mask);
   }
   return LinearHead{w};
 }

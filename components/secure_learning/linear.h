@@ -27,9 +27,23 @@ struct LinearHead {
 };
 
 struct LinearConfig {
-  int64_t steps = 200;         // full-batch gradient steps
-  double learning_rate = 1.0;  // on the mean loss
-  double weight_decay = 1e-4;  // L2 on the weights (not the bias)
+  int64_t steps = 300;          // full-batch steps
+  double learning_rate = 0.05;  // on the mean loss
+  double weight_decay = 1e-4;   // L2 on the weights (not the bias)
+  bool adam = true;             // Adam (beta 0.9, 0.999; bias-corrected); false: plain gradient descent
+};
+
+// The update rule of LinearConfig on weights of any shape (one head, or a
+// batch of heads trained together): Step(w, g) moves w against g.
+class HeadOptimizer {
+ public:
+  HeadOptimizer(const LinearConfig& config, const at::Tensor& weights);
+  void Step(at::Tensor& weights, const at::Tensor& gradient);
+
+ private:
+  LinearConfig config_;
+  at::Tensor m_, v_;
+  int64_t t_ = 0;
 };
 
 // Trains a head on x (N × d, float) and labels y (N, int64 in [0, classes)).

@@ -34,8 +34,9 @@ TEST(LinearTest, FitsSeparableBlobs) {
 
 TEST(LinearTest, DpSgdWithoutNoiseOrClippingIsGradientDescent) {
   const Toy t = Blobs(20, 3);
-  ASSERT_OK_AND_ASSIGN(const LinearHead gd,
-                       TrainLinearHead(t.x, t.y, 3, {.steps = 30, .learning_rate = 0.5, .weight_decay = 0}));
+  ASSERT_OK_AND_ASSIGN(
+      const LinearHead gd,
+      TrainLinearHead(t.x, t.y, 3, {.steps = 30, .learning_rate = 0.5, .weight_decay = 0, .adam = false}));
   ASSERT_OK_AND_ASSIGN(
       const LinearHead dp,
       TrainLinearHeadDpSgd(
