@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
         DemoStep{"itd concept filter", warden::itd::RunItdDemo},
         DemoStep{"lazarus recovery", warden::lazarus::RunLazarusRecoveryDemo},
         DemoStep{"certified-radius attacks", warden::segdata::RunSegDemo},
+        DemoStep{"secure learning", warden::secure_learning::RunSecureDemo},
         DemoStep{"browser demo bundle", warden::web::RunWebDemo},
     });
   });

@@ -12,8 +12,7 @@ namespace warden::secure_learning {
 
 absl::StatusOr<at::Tensor> BaggingVotes(const at::Tensor& train_x, const at::Tensor& train_y,
                                         const at::Tensor& test_x, int64_t classes, const BaggingConfig& c) {
-  // TrainLinearHead's checks on a one-point slice validate shapes and labels.
-  if (absl::Status s = TrainLinearHead(train_x, train_y, classes, {.steps = 0}).status(); !s.ok()) return s;
+  if (absl::Status s = CheckLabelledFeatures(train_x, train_y, classes); !s.ok()) return s;
   if (test_x.dim() != 2 || test_x.size(1) != train_x.size(1)) {
     return absl::InvalidArgumentError(absl::StrCat("test features must be T x ", train_x.size(1)));
   }
@@ -38,9 +37,10 @@ absl::StatusOr<at::Tensor> BaggingVotes(const at::Tensor& train_x, const at::Ten
     decay_mask.select(2, d - 1).zero_();
     HeadOptimizer optimizer(c.head, w);  // elementwise: each head's own Adam state
     for (int64_t step = 0; step < c.head.steps; ++step) {
-      const at::Tensor p = x.bmm(w.transpose(1, 2)).softmax(2);  // m × k × C
-      optimizer.Step(w, (p - y).transpose(1, 2).bmm(x) / static_cast<double>(c.subsample) +
-                            c.head.weight_decay * w * decay_mask);
+      const at::Tensor residual = x.bmm(w.transpose(1, 2)).softmax(2).sub_(y);  // p - e_y: m × k × C
+      // decay · w (bias column excluded) + residualᵀ x / k, in one batched GEMM.
+      optimizer.Step(w, at::baddbmm(w * decay_mask, residual.transpose(1, 2), x, c.head.weight_decay,
+                                    1.0 / static_cast<double>(c.subsample)));
     }
     // Predictions of the m heads on every test input: m × T.
     const at::Tensor pred = at::einsum("td,mcd->mtc", {test_b, w}).argmax(2);

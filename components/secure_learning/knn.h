@@ -23,6 +23,12 @@ absl::StatusOr<std::vector<NeighbourCertificate>> CertifyKnn(const at::Tensor& t
                                                              const at::Tensor& test_x, int64_t classes,
                                                              int64_t k, int64_t chunk = 256);
 
+// The same for several K at once (out[i] for ks[i]): one distance matrix
+// serves every K.
+absl::StatusOr<std::vector<std::vector<NeighbourCertificate>>> CertifyKnnMany(
+    const at::Tensor& train_x, const at::Tensor& train_y, const at::Tensor& test_x, int64_t classes,
+    const std::vector<int64_t>& ks, int64_t chunk = 256);
+
 // Certificates of the radius-rho vote (general poisoning: the kNN bound); a
 // test input with no training point within rho is not certified (label -1).
 absl::StatusOr<std::vector<NeighbourCertificate>> CertifyRnn(const at::Tensor& train_x,

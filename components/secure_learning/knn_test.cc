@@ -31,6 +31,24 @@ TEST(KnnTensorTest, MatchesTheCoreAndIgnoresChunking) {
   }
 }
 
+TEST(KnnTensorTest, ManyKsEqualOneAtATime) {
+  at::manual_seed(2);
+  const at::Tensor train_x = at::randn({300, 6}), test_x = at::randn({40, 6});
+  const at::Tensor train_y = at::randint(4, {300}, at::kLong);
+  const std::vector<int64_t> ks = {1, 4, 25};
+  ASSERT_OK_AND_ASSIGN(const auto many, CertifyKnnMany(train_x, train_y, test_x, 4, ks, 16));
+  ASSERT_EQ(many.size(), 3u);
+  for (size_t i = 0; i < ks.size(); ++i) {
+    ASSERT_OK_AND_ASSIGN(const auto one, CertifyKnn(train_x, train_y, test_x, 4, ks[i]));
+    ASSERT_EQ(many[i].size(), one.size());
+    for (size_t t = 0; t < one.size(); ++t) {
+      EXPECT_EQ(many[i][t].label, one[t].label);
+      EXPECT_EQ(many[i][t].radius, one[t].radius);
+    }
+  }
+  EXPECT_FALSE(CertifyKnnMany(train_x, train_y, test_x, 4, {3, 0}).ok());
+}
+
 TEST(KnnTensorTest, RhoCalibrationAndRnn) {
   at::manual_seed(1);
   const at::Tensor train_x = at::randn({500, 4}), test_x = at::randn({101, 4});

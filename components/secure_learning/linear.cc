@@ -12,7 +12,9 @@ namespace {
 
 at::Tensor WithBias(const at::Tensor& x) { return at::cat({x, at::ones({x.size(0), 1}, x.options())}, 1); }
 
-absl::Status CheckData(const at::Tensor& x, const at::Tensor& y, int64_t classes) {
+}  // namespace
+
+absl::Status CheckLabelledFeatures(const at::Tensor& x, const at::Tensor& y, int64_t classes) {
   if (x.dim() != 2 || !x.is_floating_point() || y.dim() != 1 || y.size(0) != x.size(0) ||
       y.scalar_type() != at::kLong) {
     return absl::InvalidArgumentError(absl::StrCat("need float features N x d and int64 labels N, got [",
@@ -26,8 +28,6 @@ absl::Status CheckData(const at::Tensor& x, const at::Tensor& y, int64_t classes
   if (!x.isfinite().all().item<bool>()) return absl::InvalidArgumentError("features hold NaN or Inf");
   return absl::OkStatus();
 }
-
-}  // namespace
 
 HeadOptimizer::HeadOptimizer(const LinearConfig& config, const at::Tensor& weights) : config_(config) {
   if (config_.adam) {
@@ -47,7 +47,10 @@ void HeadOptimizer::Step(at::Tensor& weights, const at::Tensor& gradient) {
   v_.mul_(kBeta2).addcmul_(gradient, gradient, 1 - kBeta2);
   const double c1 = 1 - std::pow(kBeta1, static_cast<double>(t_)),
                c2 = 1 - std::pow(kBeta2, static_cast<double>(t_));
-  weights -= config_.learning_rate * (m_ / c1) / ((v_ / c2).sqrt() + kEps);
+  // w -= lr (m / c1) / (sqrt(v / c2) + eps), with one temporary: the update
+  // is memory-bound when many heads train together (bagging.cc).
+  at::Tensor denominator = v_.div(c2).sqrt_().add_(kEps);
+  weights.addcdiv_(m_, denominator, -config_.learning_rate / c1);
 }
 
 at::Tensor LinearHead::Logits(const at::Tensor& x) const { return WithBias(x.to(at::kFloat)).mm(weight.t()); }
@@ -60,15 +63,26 @@ double LinearHead::Accuracy(const at::Tensor& x, const at::Tensor& y) const {
 
 absl::StatusOr<LinearHead> TrainLinearHead(const at::Tensor& x, const at::Tensor& y, int64_t classes,
                                            const LinearConfig& c) {
-  if (absl::Status s = CheckData(x, y, classes); !s.ok()) return s;
+  return ContinueLinearHead(LinearHead{}, x, y, classes, c);
+}
+
+absl::StatusOr<LinearHead> ContinueLinearHead(const LinearHead& start, const at::Tensor& x,
+                                              const at::Tensor& y, int64_t classes, const LinearConfig& c) {
+  if (absl::Status s = CheckLabelledFeatures(x, y, classes); !s.ok()) return s;
   if (c.steps < 0 || !(c.learning_rate > 0) || !(c.weight_decay >= 0)) {
     return absl::InvalidArgumentError("need steps >= 0, learning_rate > 0 and weight_decay >= 0");
+  }
+  if (start.weight.defined() &&
+      (start.weight.dim() != 2 || start.weight.size(0) != classes || start.weight.size(1) != x.size(1) + 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the starting head must be ", classes, " x ", x.size(1) + 1));
   }
   torch::NoGradGuard no_grad;
   const at::Tensor xb = WithBias(x.to(at::kFloat));
   const at::Tensor onehot = torch::one_hot(y, classes).to(at::kFloat);
   const auto n = static_cast<double>(x.size(0));
-  at::Tensor w = at::zeros({classes, xb.size(1)});
+  at::Tensor w =
+      start.weight.defined() ? start.weight.to(at::kFloat).clone() : at::zeros({classes, xb.size(1)});
   at::Tensor decay_mask = at::ones_like(w);
   decay_mask.select(1, xb.size(1) - 1).zero_();
   HeadOptimizer optimizer(c, w);
@@ -81,7 +95,7 @@ absl::StatusOr<LinearHead> TrainLinearHead(const at::Tensor& x, const at::Tensor
 
 absl::StatusOr<LinearHead> TrainLinearHeadDpSgd(const at::Tensor& x, const at::Tensor& y, int64_t classes,
                                                 const DpSgdConfig& c) {
-  if (absl::Status s = CheckData(x, y, classes); !s.ok()) return s;
+  if (absl::Status s = CheckLabelledFeatures(x, y, classes); !s.ok()) return s;
   if (!(c.sampling_rate > 0 && c.sampling_rate <= 1) || !(c.noise_multiplier >= 0) || !(c.clip > 0) ||
       c.steps < 0 || !(c.learning_rate > 0)) {
     return absl::InvalidArgumentError(

@@ -46,11 +46,23 @@ class HeadOptimizer {
   int64_t t_ = 0;
 };
 
+// The checks every learner here makes of its training data: x float N × d,
+// y int64 N with labels in [0, classes), N >= 1, classes >= 2, x finite.
+absl::Status CheckLabelledFeatures(const at::Tensor& x, const at::Tensor& y, int64_t classes);
+
 // Trains a head on x (N × d, float) and labels y (N, int64 in [0, classes)).
 // Deterministic: zero initialisation, full batches. InvalidArgument for
 // mismatched shapes, labels out of range or N = 0.
 absl::StatusOr<LinearHead> TrainLinearHead(const at::Tensor& x, const at::Tensor& y, int64_t classes,
                                            const LinearConfig& config = {});
+
+// The same, starting from `start`'s weights (zeros when start.weight is
+// undefined) with a fresh optimizer state: how SISA's stages continue from
+// the previous stage's checkpoint. InvalidArgument also for a start of the
+// wrong shape.
+absl::StatusOr<LinearHead> ContinueLinearHead(const LinearHead& start, const at::Tensor& x,
+                                              const at::Tensor& y, int64_t classes,
+                                              const LinearConfig& config);
 
 struct DpSgdConfig {
   double sampling_rate = 0.01;    // q: each example joins a step with probability q (Poisson)

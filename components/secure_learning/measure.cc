@@ -12,7 +12,10 @@
 #include "components/secure_learning/bagging.h"
 #include "components/secure_learning/knn.h"
 #include "components/secure_learning/rdp_core.h"
+#include "components/secure_learning/sisa.h"
+#include "components/secure_learning/smoothed.h"
 #include "components/tensor/datasets.h"
+#include "components/tensor/random.h"
 
 namespace warden::secure_learning {
 namespace {
@@ -104,6 +107,20 @@ MeasureRow NeighbourRow(const std::vector<NeighbourCertificate>& certs, const at
   return row;
 }
 
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The share of inputs whose certified ℓ2 radius (-1: wrong or abstained) is at least each of `radii`.
+std::vector<double> L2CertifiedAccuracy(const std::vector<double>& radius, const std::vector<double>& radii) {
+  std::vector<double> out;
+  for (double r : radii) {
+    const auto hits = std::count_if(radius.begin(), radius.end(), [&](double x) { return x >= r; });
+    out.push_back(radius.empty() ? 0 : static_cast<double>(hits) / static_cast<double>(radius.size()));
+  }
+  return out;
+}
+
 }  // namespace
 
 MeasureConfig CiPreset() {
@@ -120,6 +137,15 @@ MeasureConfig CiPreset() {
   c.knn_k = {5, 25};
   c.dp_epsilons = {1, 8};
   c.dp_epochs = 3;
+  c.rs_sigmas = {0.25};
+  c.rs_epochs = 1;
+  c.rs_tests = 20;
+  c.rs_n0 = 20;
+  c.rs_n = 100;
+  c.sisa_shards = {1, 10};
+  c.sisa_slices = {1, 4};
+  c.sisa_deletions = 2;
+  c.sisa_head.steps = 40;
   return c;
 }
 
@@ -132,14 +158,17 @@ absl::StatusOr<MeasureResult> RunMeasurement(const MeasureConfig& c,
     if (progress) progress(line);
   };
   if (c.datasets.empty() || c.unlabeled < 2 || c.labelled < 2 || c.tests < 1 || c.bagging_models < 1 ||
-      c.dp_batch < 1 || c.dp_batch > c.labelled || c.dp_epochs < 1) {
+      c.dp_batch < 1 || c.dp_batch > c.labelled || c.dp_epochs < 1 || c.rs_epochs < 1 || c.rs_tests < 1 ||
+      c.rs_n0 < 1 || c.rs_n < 1 || c.sisa_deletions < 0) {
     return absl::InvalidArgumentError(
         "need a data set, unlabeled and labelled >= 2, tests >= 1, bagging models >= 1, "
-        "1 <= dp batch <= labelled, dp epochs >= 1");
+        "1 <= dp batch <= labelled, dp epochs >= 1, smoothing epochs / tests / samples >= 1, "
+        "SISA deletions >= 0");
   }
   torch::NoGradGuard no_grad_outside_training;
   MeasureResult result;
   result.radii = {0, 1, 2, 5, 10, 20, 50, 100};
+  result.l2_radii = {0, 0.25, 0.5, 0.75, 1.0, 1.5};
   std::map<std::string, Split> splits;
   std::map<std::string, Encoder> encoders;
   for (const std::string& dataset : c.datasets) {
@@ -206,12 +235,12 @@ absl::StatusOr<MeasureResult> RunMeasurement(const MeasureConfig& c,
         row.certified_accuracy = CertifiedAccuracy(r.radius, result.radii);
         add(row, "bagging", absl::StrFormat("k=%d N=%d", k, c.bagging_models));
       }
-      // kNN and rNN.
-      for (int64_t k : c.knn_k) {
-        absl::StatusOr<std::vector<NeighbourCertificate>> certs =
-            CertifyKnn(arm.train, s.train_y, arm.test, kClasses, k);
-        if (!certs.ok()) return certs.status();
-        add(NeighbourRow(*certs, s.test_y, result.radii), "kNN", absl::StrCat("K=", k));
+      // kNN (one distance matrix for every K) and rNN.
+      absl::StatusOr<std::vector<std::vector<NeighbourCertificate>>> knn =
+          CertifyKnnMany(arm.train, s.train_y, arm.test, kClasses, c.knn_k);
+      if (!knn.ok()) return knn.status();
+      for (size_t i = 0; i < c.knn_k.size(); ++i) {
+        add(NeighbourRow((*knn)[i], s.test_y, result.radii), "kNN", absl::StrCat("K=", c.knn_k[i]));
       }
       const double rho = RhoForMedianNeighbours(arm.train, arm.test, c.rnn_median_neighbours);
       absl::StatusOr<std::vector<NeighbourCertificate>> rnn =
@@ -250,9 +279,94 @@ absl::StatusOr<MeasureResult> RunMeasurement(const MeasureConfig& c,
         add(row, "DP-SGD",
             absl::StrFormat("eps=%g delta=%g sigma=%.2f q=%.4f steps=%d", eps, c.dp_delta, sigma, q, steps));
       }
+      // SISA: accuracy at each (S, R), then seeded deletions, each retraining one shard.
+      for (int64_t slices : c.sisa_slices) {
+        for (int64_t shards : c.sisa_shards) {
+          if (shards * slices > n) {
+            result.notes.push_back(
+                absl::StrFormat("SISA S=%d R=%d skipped: more slices than the %d points", shards, slices, n));
+            continue;
+          }
+          SisaConfig sc;
+          sc.shards = shards;
+          sc.slices = slices;
+          sc.head = c.sisa_head;
+          sc.seed = c.seed;
+          const auto t0 = std::chrono::steady_clock::now();
+          absl::StatusOr<SisaEnsemble> sisa = SisaEnsemble::Train(arm.train, s.train_y, kClasses, sc);
+          if (!sisa.ok()) return sisa.status();
+          MeasureRow row;
+          row.retrain_seconds = SecondsSince(t0);
+          row.accuracy = sisa->Accuracy(arm.test, s.test_y);
+          at::Generator gen = tensor::MakeCpuGenerator(c.seed, 43);
+          const at::Tensor requests = at::randperm(n, gen).slice(0, 0, c.sisa_deletions);
+          for (int64_t i = 0; i < requests.size(0); ++i) {
+            absl::StatusOr<UnlearnReport> u = sisa->Unlearn(requests[i].item<int64_t>());
+            if (!u.ok()) return u.status();
+            row.seconds += u->seconds / static_cast<double>(requests.size(0));
+            // Against retraining every shard without the point.
+            const auto full = static_cast<double>(sisa->TrainingPointSteps());
+            row.certified +=
+                static_cast<double>(u->point_steps) / full / static_cast<double>(requests.size(0));
+          }
+          add(row, "SISA", absl::StrFormat("S=%d R=%d", shards, slices));
+        }
+      }
+    }
+    // Randomized smoothing: noise in input space; the pixel CNN vs the frozen
+    // encoder with a noise-trained head.
+    const int64_t rs_tests = std::min(c.rs_tests, s.test_x.size(0));
+    for (double sigma : c.rs_sigmas) {
+      for (const bool with_encoder : {false, true}) {
+        const std::string arm = with_encoder ? "encoder" : "pixels";
+        const auto t0 = std::chrono::steady_clock::now();
+        smoothing::TrainConfig tc;
+        tc.sigma = sigma;
+        tc.epochs = c.rs_epochs;
+        tc.seed = c.seed;
+        absl::StatusOr<std::unique_ptr<smoothing::BaseClassifier>> f = [&] {
+          torch::AutoGradMode grad(true);
+          return TrainSmoothingBase(with_encoder ? &encoders.at(dataset) : nullptr, s.train_x, s.train_y,
+                                    kClasses, tc,
+                                    [&](int64_t epoch, int64_t b, int64_t batches, double loss) {
+                                      if (b == batches || b % 50 == 0)
+                                        say(absl::StrFormat(
+                                            "%s / %s / RS sigma=%g: noise training epoch %d/%d "
+                                            "batch %d/%d loss %.4f",
+                                            dataset, arm, sigma, epoch + 1, tc.epochs, b, batches, loss));
+                                    });
+        }();
+        if (!f.ok()) return f.status();
+        smoothing::SmoothingOptions o;
+        o.sigma = sigma;
+        o.n0 = c.rs_n0;
+        o.n = c.rs_n;
+        o.alpha = c.alpha;
+        o.seed = c.seed;
+        absl::StatusOr<SmoothedEvaluation> e =
+            EvaluateSmoothed(**f, s.test_x.slice(0, 0, rs_tests), s.test_y.slice(0, 0, rs_tests), o,
+                             [&](int64_t done, int64_t total) {
+                               if (done == total || done % 25 == 0)
+                                 say(absl::StrFormat("%s / %s / RS sigma=%g: certified %d/%d", dataset, arm,
+                                                     sigma, done, total));
+                             });
+        if (!e.ok()) return e.status();
+        MeasureRow row;
+        row.dataset = dataset;
+        row.defence = "randomized smoothing";
+        row.setting = absl::StrFormat("sigma=%g n0=%d n=%d tests=%d", sigma, c.rs_n0, c.rs_n, rs_tests);
+        row.arm = arm;
+        row.accuracy = e->accuracy;
+        row.certified = e->mean_radius;
+        row.certified_accuracy = L2CertifiedAccuracy(e->radius, result.l2_radii);
+        row.seconds = SecondsSince(t0);
+        say(absl::StrFormat("%s / %s / RS sigma=%g: accuracy %.4f, mean radius %.3f", dataset, arm, sigma,
+                            row.accuracy, row.certified));
+        result.rows.push_back(std::move(row));
+      }
     }
   }
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = SecondsSince(start);
   return result;
 }
 

@@ -11,7 +11,10 @@
 //   encoder (other) features of the encoder pre-trained on the other data
 //                   set's U (the cross-domain arm).
 // Defences: a linear probe (no defence), bagging (certified poisoning size),
-// kNN and rNN (certified poisoning size), DP-SGD linear heads at a grid of ε.
+// kNN and rNN (certified poisoning size), DP-SGD linear heads at a grid of ε,
+// randomized smoothing (certified ℓ2 radius; noise in input space: a pixel CNN
+// vs the frozen encoder with a noise-trained head, smoothed.h) and SISA
+// unlearning (accuracy vs shards, cost of a deletion vs a full retrain).
 #ifndef WARDEN_COMPONENTS_SECURE_LEARNING_MEASURE_H_
 #define WARDEN_COMPONENTS_SECURE_LEARNING_MEASURE_H_
 
@@ -48,6 +51,17 @@ struct MeasureConfig {
   int64_t dp_epochs = 20;
   double dp_clip = 1.0;
   double dp_learning_rate = 2.0;
+  // Randomized smoothing (E3), on the first rs_tests test images, pixels and
+  // this data set's encoder only.
+  std::vector<double> rs_sigmas = {0.25, 0.5};
+  int64_t rs_epochs = 5;  // noise training of the pixel CNN / the encoder's head
+  int64_t rs_tests = 300;
+  int64_t rs_n0 = 100, rs_n = 1000;
+  // SISA (E5): every (shards, slices) pair, sisa_deletions seeded requests each.
+  std::vector<int64_t> sisa_shards = {1, 5, 10, 20, 50, 100};
+  std::vector<int64_t> sisa_slices = {1, 4};
+  int64_t sisa_deletions = 5;
+  LinearConfig sisa_head{.steps = 100, .learning_rate = 0.05, .weight_decay = 1e-4};
   uint64_t seed = 0;
 };
 
@@ -57,13 +71,21 @@ MeasureConfig FullPreset();
 
 struct MeasureRow {
   std::string dataset, defence, setting, arm;
-  double accuracy = 0;   // clean accuracy of the defended classifier
-  double certified = 0;  // bagging / kNN: mean max(r*, 0) over test inputs; DP: the ε spent
-  std::vector<double> certified_accuracy;  // at MeasureResult::radii (bagging, kNN, rNN)
+  double accuracy = 0;  // clean accuracy of the defended classifier
+  // Bagging / kNN / rNN: mean max(r*, 0) over test inputs; DP: the ε spent;
+  // RS: the mean certified ℓ2 radius (0 when wrong or abstaining); SISA: the
+  // compute of one deletion as a share of a full retrain (point-steps).
+  double certified = 0;
+  // At MeasureResult::radii (bagging, kNN, rNN) or ::l2_radii (RS).
+  std::vector<double> certified_accuracy;
+  // Wall time: SISA's mean per deletion and of a full retrain; else the
+  // defence's training plus certification. Not deterministic.
+  double seconds = 0, retrain_seconds = 0;
 };
 
 struct MeasureResult {
-  std::vector<int64_t> radii;  // where certified accuracy is reported
+  std::vector<int64_t> radii;    // poisoning sizes where certified accuracy is reported
+  std::vector<double> l2_radii;  // ℓ2 radii for randomized smoothing
   std::vector<MeasureRow> rows;
   std::vector<std::string> notes;  // encoder training, accountant warnings
   double seconds = 0;

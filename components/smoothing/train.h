@@ -17,8 +17,8 @@ struct TrainConfig {
   double sigma = 0.25;            // noise added to every training image
   int64_t epochs = 3;
   int64_t batch_size = 128;
-  double learning_rate = 1e-3;    // Adam
-  int64_t limit = -1;             // > 0: use only the first `limit` training images
+  double learning_rate = 1e-3;  // Adam
+  int64_t limit = -1;           // > 0: use only the first `limit` training images
   uint64_t seed = 0;
 };
 
@@ -28,6 +28,18 @@ struct TrainReport {
   std::vector<double> noisy_accuracy;  // test accuracy under N(0, σ²) noise
   double seconds = 0;
 };
+
+// The training loop itself, for any classifier: Adam on `parameters` over
+// shuffled batches of (images + σ·N(0, I), labels), minimising the
+// cross-entropy of `forward`'s logits. Uses config's sigma, epochs,
+// batch_size, learning_rate and seed (not dataset or limit). `progress` as
+// below; `after_epoch` (if set) gets (epoch, mean loss). Returns the mean
+// loss per epoch. InvalidArgument for bad config or data.
+absl::StatusOr<std::vector<double>> TrainWithGaussianNoise(
+    const std::vector<at::Tensor>& parameters, const std::function<at::Tensor(const at::Tensor&)>& forward,
+    const at::Tensor& images, const at::Tensor& labels, const TrainConfig& config,
+    const std::function<void(int64_t, int64_t, int64_t, double)>& progress = {},
+    const std::function<void(int64_t, double)>& after_epoch = {});
 
 // Trains `model` in place. `progress` (if set) is called after every batch with
 // (epoch, batches done, batches per epoch, running loss).
