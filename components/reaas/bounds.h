@@ -1,0 +1,99 @@
+// F2IPerturb: the input-space radius R such that every ‖δ‖₂ < R moves the
+// encoder's features by less than a client's feature-space radius R′
+// (REaaS, NDSS 2023). Spec: docs/specs/reaas.md §3, options 1–3.
+//
+//  (a) Global Lipschitz: R = R′ / L with L = Π_l ‖W̃_l‖₂, each layer's
+//      operator norm at the real input size (zero padding, stride) by power
+//      iteration on the map and its adjoint. Power iteration approaches the
+//      norm from below: we iterate until the estimate moves by < 1e-7
+//      relatively and inflate it by kNormMargin, which makes the product an
+//      upper bound for any practical purpose, not a proof.
+//  (b) Local bound propagation: for a candidate r, interval bounds over the
+//      ball (the first layer's exactly, r·‖row‖₂ per output; then interval
+//      arithmetic through ReLU) give U_ibp(r) ≥ max ‖f(x+δ) − f(x)‖₂, and the
+//      neurons they prove dead give a local Lipschitz constant
+//      L(r) = ‖W̃_1‖ Π_{l≥2} ‖W̃_l M_{l−1}(r)‖ (M masks the dead inputs:
+//      every Jacobian on the ball is W̃_L D_{L−1} ⋯ D_1 W̃_1 with 0 ≤ D ≤ M).
+//      U(r) = min(U_ibp(r), L(r)·r) is monotone in r; a binary search finds
+//      the largest r with U(r) ≤ R′(1 − 1e-6), never below (a)'s radius.
+//  (c) PGD on ‖f(x+δ) − f(x)‖₂ over the ℓ2 ball, with a search over r:
+//      the smallest r at which it finds a δ reaching R′ is an upper bound on
+//      the true radius. A check only, never a certificate.
+#ifndef WARDEN_COMPONENTS_REAAS_BOUNDS_H_
+#define WARDEN_COMPONENTS_REAAS_BOUNDS_H_
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "components/reaas/encoder.h"
+
+namespace warden::reaas {
+
+// The relative margin on every power-iteration norm estimate.
+inline constexpr double kNormMargin = 1e-4;
+// Radii are certified for ‖f(x+δ) − f(x)‖ ≤ R′(1 − kStrict): open balls.
+inline constexpr double kStrict = 1e-6;
+
+struct PowerIteration {
+  int64_t max_iterations = 500;
+  double tolerance = 1e-7;  // relative change of the estimate
+  uint64_t seed = 0;
+};
+
+// ‖layer.Linear ∘ diag(mask)‖₂ (mask: input-shaped 0/1, undefined = all
+// ones), by power iteration from `start` (input-shaped; random if
+// undefined), times (1 + kNormMargin). `vector` (if set) receives the final
+// unit vector, for warm starts.
+double OperatorNorm(const AffineLayer& layer, const at::Tensor& mask, const PowerIteration& options,
+                    const at::Tensor& start = {}, at::Tensor* vector = nullptr);
+
+struct LipschitzBound {
+  std::vector<double> layer_norms;  // with kNormMargin
+  double lipschitz = 0;             // their product
+};
+LipschitzBound GlobalLipschitz(const FoldedEncoder& encoder, const PowerIteration& options = {});
+
+// (a): R′(1 − kStrict) / L. InvalidArgument for R′ < 0 or NaN.
+absl::StatusOr<double> LipschitzRadius(const LipschitzBound& bound, double feature_radius);
+
+struct BallBounds {
+  at::Tensor lower, upper;    // per feature, over the ball
+  double interval_deviation;  // U_ibp(r)
+  double local_lipschitz;     // L(r)
+  double deviation() const;   // min(U_ibp, L(r)·r): the bound on ‖f(x+δ) − f(x)‖₂
+  double radius = 0;
+};
+// Bounds for one image x (1 × S × S or 1 × 1 × S × S) and radius r ≥ 0;
+// `global` (GlobalLipschitz of the encoder) serves the layers no mask changes.
+absl::StatusOr<BallBounds> BoundBall(const FoldedEncoder& encoder, const LipschitzBound& global,
+                                     const at::Tensor& x, double r, const PowerIteration& options = {});
+
+struct PropagationResult {
+  double radius = 0;        // the largest verified r (≥ the Lipschitz radius)
+  int64_t bound_calls = 0;  // BoundBall evaluations
+};
+// (b). `global` is GlobalLipschitz(encoder) (cached by the caller); the
+// search stops at relative width `tolerance`.
+absl::StatusOr<PropagationResult> PropagationRadius(const FoldedEncoder& encoder,
+                                                    const LipschitzBound& global, const at::Tensor& x,
+                                                    double feature_radius, double tolerance = 1e-3,
+                                                    const PowerIteration& options = {});
+
+struct PgdOptions {
+  int64_t steps = 40;
+  int64_t restarts = 2;
+  int64_t searches = 12;  // bisection steps over r
+  uint64_t seed = 0;
+};
+// (c): the smallest r found with a δ, ‖δ‖₂ ≤ r, moving the features by ≥ R′
+// (an upper bound on the true radius); +inf if none is found up to
+// 1e3 · `start`. `start` is the search's first radius (e.g. (b)'s).
+absl::StatusOr<double> PgdRadius(const FoldedEncoder& encoder, const at::Tensor& x, double feature_radius,
+                                 double start, const PgdOptions& options = {});
+
+}  // namespace warden::reaas
+
+#endif  // WARDEN_COMPONENTS_REAAS_BOUNDS_H_
