@@ -11,6 +11,7 @@
 #include "tools/cli/commands/info.h"
 #include "tools/cli/commands/itd.h"
 #include "tools/cli/commands/lazarus.h"
+#include "tools/cli/commands/reaas.h"
 #include "tools/cli/commands/sae.h"
 #include "tools/cli/commands/secure.h"
 #include "tools/cli/commands/seg.h"
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   warden::sae::RegisterSaeCommands(registry);
   warden::itd::RegisterItdCommands(registry);
   warden::secure_learning::RegisterSecureCommands(registry);
+  warden::reaas::RegisterReaasCommands(registry);
   warden::segdata::RegisterSegCommands(registry);
   warden::web::RegisterWebCommands(registry);
 

@@ -82,7 +82,9 @@ LipschitzBound GlobalLipschitz(const FoldedEncoder& encoder, const PowerIteratio
   LipschitzBound b;
   b.lipschitz = 1;
   for (const AffineLayer& layer : encoder.layers) {
-    b.layer_norms.push_back(OperatorNorm(layer, {}, options));
+    at::Tensor v;
+    b.layer_norms.push_back(OperatorNorm(layer, {}, options, {}, &v));
+    b.vectors.push_back(v);
     b.lipschitz *= b.layer_norms.back();
   }
   return b;
@@ -99,10 +101,11 @@ absl::StatusOr<double> LipschitzRadius(const LipschitzBound& bound, double featu
 double BallBounds::deviation() const { return std::min(interval_deviation, local_lipschitz * radius); }
 
 absl::StatusOr<BallBounds> BoundBall(const FoldedEncoder& encoder, const LipschitzBound& global,
-                                     const at::Tensor& x, double r, const PowerIteration& options) {
+                                     const at::Tensor& x, double r, const PowerIteration& options,
+                                     double enough) {
   if (!(r >= 0) || std::isinf(r))
     return absl::InvalidArgumentError(absl::StrCat("need a radius r >= 0, got ", r));
-  if (global.layer_norms.size() != encoder.layers.size())
+  if (global.layer_norms.size() != encoder.layers.size() || global.vectors.size() != encoder.layers.size())
     return absl::InvalidArgumentError("the Lipschitz bound is not this encoder's");
   absl::StatusOr<at::Tensor> image = OneImage(encoder, x);
   if (!image.ok()) return image.status();
@@ -113,15 +116,13 @@ absl::StatusOr<BallBounds> BoundBall(const FoldedEncoder& encoder, const Lipschi
   at::Tensor lower = center - spread, upper = center + spread;
   BallBounds b;
   b.radius = r;
-  b.local_lipschitz = global.layer_norms.front();
+  std::vector<at::Tensor> alive;  // per layer l >= 1: its inputs that are not dead on the ball
   for (size_t l = 1; l < encoder.layers.size(); ++l) {
     const AffineLayer& layer = encoder.layers[l];
     // Inputs of layer l: ReLU of the bounds so far. Dead inputs (upper ≤ 0)
     // are zero everywhere on the ball.
     const at::Tensor lo = lower.relu().view(OneInput(layer)), hi = upper.relu().view(OneInput(layer));
-    const at::Tensor alive = (hi > 0).to(at::kFloat);
-    b.local_lipschitz *=
-        alive.min().item<float>() == 1 ? global.layer_norms[l] : OperatorNorm(layer, alive, options);
+    alive.push_back((hi > 0).to(at::kFloat));
     const at::Tensor mid = layer.Apply((lo + hi) / 2), half = AbsLinear(layer, (hi - lo) / 2);
     lower = mid - half;
     upper = mid + half;
@@ -130,6 +131,16 @@ absl::StatusOr<BallBounds> BoundBall(const FoldedEncoder& encoder, const Lipschi
   b.lower = lower.squeeze(0);
   b.upper = upper.squeeze(0);
   b.interval_deviation = at::maximum(upper - f, f - lower).clamp_min(0).norm().item<double>();
+  b.local_lipschitz = global.lipschitz;
+  if (enough > 0 && b.interval_deviation <= enough) return b;
+  // Masked norms, each warm-started from the layer's top singular vector.
+  b.local_lipschitz = global.layer_norms.front();
+  for (size_t l = 1; l < encoder.layers.size(); ++l) {
+    const at::Tensor& mask = alive[l - 1];
+    b.local_lipschitz *= mask.min().item<float>() == 1
+                             ? global.layer_norms[l]
+                             : OperatorNorm(encoder.layers[l], mask, options, global.vectors[l]);
+  }
   return b;
 }
 
@@ -146,7 +157,7 @@ absl::StatusOr<PropagationResult> PropagationRadius(const FoldedEncoder& encoder
   const double target = feature_radius * (1 - kStrict);
   absl::Status failure;
   auto verified = [&](double r) {
-    absl::StatusOr<BallBounds> b = BoundBall(encoder, global, x, r, options);
+    absl::StatusOr<BallBounds> b = BoundBall(encoder, global, x, r, options, target);
     ++result.bound_calls;
     if (!b.ok()) failure = b.status();
     return b.ok() && b->deviation() <= target;

@@ -53,6 +53,7 @@ double OperatorNorm(const AffineLayer& layer, const at::Tensor& mask, const Powe
 struct LipschitzBound {
   std::vector<double> layer_norms;  // with kNormMargin
   double lipschitz = 0;             // their product
+  std::vector<at::Tensor> vectors;  // each layer's top right-singular vector: warm starts for masked norms
 };
 LipschitzBound GlobalLipschitz(const FoldedEncoder& encoder, const PowerIteration& options = {});
 
@@ -68,8 +69,11 @@ struct BallBounds {
 };
 // Bounds for one image x (1 × S × S or 1 × 1 × S × S) and radius r ≥ 0;
 // `global` (GlobalLipschitz of the encoder) serves the layers no mask changes.
+// With `enough` > 0, the local Lipschitz constant is skipped (left at the
+// global one) when the interval bound alone is ≤ enough.
 absl::StatusOr<BallBounds> BoundBall(const FoldedEncoder& encoder, const LipschitzBound& global,
-                                     const at::Tensor& x, double r, const PowerIteration& options = {});
+                                     const at::Tensor& x, double r, const PowerIteration& options = {},
+                                     double enough = 0);
 
 struct PropagationResult {
   double radius = 0;        // the largest verified r (≥ the Lipschitz radius)

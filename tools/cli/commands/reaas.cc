@@ -1,0 +1,293 @@
+#include "tools/cli/commands/reaas.h"
+
+#include <signal.h>
+
+#include <chrono>
+#include <csignal>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "components/reaas/bounds.h"
+#include "components/reaas/client.h"
+#include "components/reaas/downstream.h"
+#include "components/reaas/encoder.h"
+#include "components/reaas/service.h"
+#include "components/tensor/atomic_file.h"
+#include "components/tensor/datasets.h"
+#include "tools/cli/flags.h"
+#include "tools/cli/progress.h"
+
+namespace warden::reaas {
+namespace {
+
+volatile std::sig_atomic_t stop_requested = 0;
+
+absl::Status CheckDataset(const std::string& d) {
+  if (d != "mnist" && d != "fashion-mnist")
+    return absl::InvalidArgumentError(
+        absl::StrCat("--dataset must be mnist or fashion-mnist, not '", d, "'"));
+  return absl::OkStatus();
+}
+
+class TrainCommand : public cli::Command {
+ public:
+  std::string Summary() const override {
+    return "pre-train the robust encoder (spectral-norm regulariser) and export it with BatchNorm folded";
+  }
+  void DefineFlags(cli::FlagSet& flags) override {
+    flags.String("dataset", &dataset_, "pre-training data: fashion-mnist or mnist (training split)");
+    flags.String("mode", &mode_, "supervised (temporary linear head) or contrastive (SimCLR)");
+    flags.Double("lambda", &config_.lambda, "weight of the spectral-norm regulariser (0: none)");
+    flags.Int("epochs", &config_.epochs, "epochs");
+    flags.Int("limit", &limit_, "use the first N training images (< 0: all)");
+    flags.Int("width", &shape_.width, "channels of the first conv (then 2x, 2x)");
+    flags.Int("features", &shape_.feature_dim, "feature dimension d");
+    flags.Int("seed", &seed_, "seed of initialisation and batches");
+    flags.String("out", &out_, "the folded encoder (.safetensors)");
+  }
+  absl::Status Run(const std::vector<std::string>& args, std::ostream& out) override {
+    if (!args.empty()) return absl::InvalidArgumentError("train takes no arguments");
+    if (absl::Status s = CheckDataset(dataset_); !s.ok()) return s;
+    if (mode_ != "supervised" && mode_ != "contrastive")
+      return absl::InvalidArgumentError(
+          absl::StrCat("--mode must be supervised or contrastive, not '", mode_, "'"));
+    if (out_.empty()) return absl::InvalidArgumentError("--out is required");
+    config_.mode = mode_ == "supervised" ? Pretraining::kSupervised : Pretraining::kContrastive;
+    config_.seed = static_cast<uint64_t>(seed_);
+    absl::StatusOr<RobustEncoder> encoder = MakeRobustEncoder(shape_, config_.seed);
+    if (!encoder.ok()) return encoder.status();
+    absl::StatusOr<tensor::ImageDataset> data =
+        tensor::LoadImageDataset(dataset_, tensor::Split::kTrain, limit_);
+    if (!data.ok()) return data.status();
+    absl::StatusOr<PretrainReport> report =
+        PretrainEncoder(*encoder, data->images, data->labels, data->num_classes, config_,
+                        [&](int64_t epoch, int64_t step, int64_t steps, double loss) {
+                          if (step == steps || step % 20 == 0)
+                            cli::ShowProgress(absl::StrFormat("epoch %d/%d step %d/%d loss %.4f", epoch + 1,
+                                                              config_.epochs, step, steps, loss));
+                        });
+    cli::ShowProgress("", true);
+    if (!report.ok()) return report.status();
+    const FoldedEncoder folded = Fold(*encoder);
+    const LipschitzBound bound = GlobalLipschitz(folded);
+    out << "epoch\tloss\tspectral sum\n";
+    for (size_t e = 0; e < report->epoch_loss.size(); ++e)
+      out << absl::StrFormat("%d\t%.4f\t%.3f\n", e + 1, report->epoch_loss[e], report->epoch_spectral[e]);
+    std::string norms;
+    for (double n : bound.layer_norms)
+      absl::StrAppend(&norms, norms.empty() ? "" : " x ", absl::StrFormat("%.3f", n));
+    out << absl::StrFormat("global Lipschitz bound of the folded encoder: %s = %.4g\n", norms,
+                           bound.lipschitz);
+    const nlohmann::json meta = {
+        {"dataset", dataset_},         {"mode", mode_}, {"lambda", config_.lambda},
+        {"epochs", config_.epochs},    {"seed", seed_}, {"images", data->images.size(0)},
+        {"lipschitz", bound.lipschitz}};
+    if (absl::Status s = SaveFoldedEncoder(folded, meta, out_); !s.ok()) return s;
+    out << absl::StrFormat("trained in %.0f s; wrote %s\n", report->seconds, out_);
+    return absl::OkStatus();
+  }
+
+ private:
+  std::string dataset_ = "fashion-mnist", mode_ = "supervised", out_;
+  PretrainConfig config_;
+  EncoderShape shape_;
+  int64_t limit_ = -1, seed_ = 0;
+};
+
+class ServeCommand : public cli::Command {
+ public:
+  std::string Summary() const override {
+    return "serve an encoder's Feature-API and F2IPerturb-API over gRPC with TLS until SIGINT / SIGTERM";
+  }
+  void DefineFlags(cli::FlagSet& flags) override {
+    flags.String("encoder", &encoder_, "folded encoder from `warden reaas train`");
+    flags.String("address", &address_, "interface to listen on");
+    flags.Int("port", &port_, "port (0: any free port, printed on start)");
+    flags.String("keys", &keys_, "API keys: one per line, KEY [RATE [BURST [QUOTA]]]");
+    flags.String("tls_cert", &config_.tls_cert, "server certificate (PEM)");
+    flags.String("tls_key", &config_.tls_key, "server private key (PEM)");
+    flags.Bool("plaintext", &config_.allow_plaintext,
+               "allow serving without TLS (API keys cross in the clear)");
+    flags.Int("max_request_bytes", &config_.max_request_bytes, "largest request accepted");
+    flags.Int("max_batch", &config_.max_batch, "images per encoder pass of the cross-client batcher");
+    flags.Double("batch_window_ms", &config_.batch_window_ms, "how long a pass waits for more clients");
+  }
+  absl::Status Run(const std::vector<std::string>& args, std::ostream& out) override {
+    if (!args.empty()) return absl::InvalidArgumentError("serve takes no arguments");
+    if (encoder_.empty() || keys_.empty())
+      return absl::InvalidArgumentError("--encoder and --keys are required");
+    if (port_ < 0 || port_ > 65535) return absl::InvalidArgumentError("--port must be in [0, 65535]");
+    absl::StatusOr<std::vector<ApiKey>> keys = LoadApiKeys(keys_);
+    if (!keys.ok()) return keys.status();
+    absl::StatusOr<LoadedFoldedEncoder> encoder = LoadFoldedEncoder(encoder_);
+    if (!encoder.ok()) return encoder.status();
+    config_.keys = *keys;
+    config_.address = absl::StrCat(address_, ":", port_);
+    absl::StatusOr<std::unique_ptr<ReaasServer>> server = ReaasServer::Start(encoder->encoder, config_);
+    if (!server.ok()) return server.status();
+    out << absl::StrFormat("serving %s on %s:%d (%s, %d keys); SIGINT or SIGTERM stops it gracefully\n",
+                           encoder_, address_, (*server)->port(),
+                           config_.tls_cert.empty() ? "plaintext" : "TLS", config_.keys.size())
+        << std::flush;
+    // SIGINT / SIGTERM only raise a flag (whichever thread takes them); this
+    // thread sees it and shuts down gracefully.
+    stop_requested = 0;
+    struct sigaction action = {};
+    action.sa_handler = [](int) { stop_requested = 1; };
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+    while (stop_requested == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    out << "draining: finishing accepted requests\n" << std::flush;
+    (*server)->Shutdown(std::chrono::seconds(30));
+    const ServerStats stats = (*server)->Stats();
+    out << "method\trequests\terrors\timages\tp50 ms\tp99 ms\n";
+    for (const MethodStats& m : stats.methods)
+      out << absl::StrFormat("%s\t%d\t%d\t%d\t%.2f\t%.2f\n", m.method, m.requests, m.errors, m.images,
+                             m.p50_ms, m.p99_ms);
+    out << absl::StrFormat("feature batcher: %d passes, %d images\nstopped\n", stats.batches,
+                           stats.batched_images);
+    return absl::OkStatus();
+  }
+
+ private:
+  std::string encoder_, address_ = "127.0.0.1", keys_;
+  int64_t port_ = 50051;
+  ServerConfig config_;
+};
+
+class CertifyCommand : public cli::Command {
+ public:
+  std::string Summary() const override {
+    return "train a downstream head on the service's features and certify it: REaaS (2 queries) or SEaaS";
+  }
+  void DefineFlags(cli::FlagSet& flags) override {
+    flags.String("server", &client_.target,
+                 "host:port of `warden reaas serve` (TLS: the certificate's host)");
+    flags.String("root_cert", &client_.root_cert,
+                 "certificate the server's chains to (PEM); empty: plaintext");
+    flags.String("api_key", &client_.api_key, "API key");
+    flags.String("dataset", &dataset_, "downstream data: mnist or fashion-mnist");
+    flags.Int("train", &train_, "training images for the head (their features: one batched query each)");
+    flags.Int("tests", &tests_, "test images to certify");
+    flags.String("head", &head_, "linear or mlp");
+    flags.String("mode", &mode_,
+                 "base (closed form / Lipschitz margin), smoothed (feature-space smoothing) or "
+                 "seaas (input-space smoothing through the Feature-API)");
+    flags.Bool("lipschitz", &lipschitz_,
+               "F2IPerturb by the global Lipschitz bound instead of bound propagation");
+    flags.Double("sigma", &sigma_, "smoothing noise (feature space for smoothed, input space for seaas)");
+    flags.Int("n0", &n0_, "selection samples (smoothed, seaas)");
+    flags.Int("n", &n_, "estimation samples (smoothed, seaas)");
+    flags.Int("seed", &seed_, "seed of the head and the noise");
+    flags.String("out", &out_, "per-input TSV (label, prediction, radius); empty: none");
+  }
+  absl::Status Run(const std::vector<std::string>& args, std::ostream& out) override {
+    if (!args.empty()) return absl::InvalidArgumentError("certify takes no arguments");
+    if (absl::Status s = CheckDataset(dataset_); !s.ok()) return s;
+    if (head_ != "linear" && head_ != "mlp")
+      return absl::InvalidArgumentError("--head must be linear or mlp");
+    if (mode_ != "base" && mode_ != "smoothed" && mode_ != "seaas")
+      return absl::InvalidArgumentError("--mode must be base, smoothed or seaas");
+    if (train_ < 2 || tests_ < 1 || !(sigma_ > 0) || n0_ < 1 || n_ < 1)
+      return absl::InvalidArgumentError("need --train >= 2, --tests >= 1, --sigma > 0, --n0 and --n >= 1");
+    absl::StatusOr<std::unique_ptr<ReaasClient>> client = ReaasClient::Connect(client_);
+    if (!client.ok()) return client.status();
+    absl::StatusOr<ServiceInfo> info = (*client)->Health();
+    if (!info.ok())
+      return absl::Status(info.status().code(), absl::StrCat("the service: ", info.status().message()));
+    absl::StatusOr<tensor::ImageDataset> train =
+        tensor::LoadImageDataset(dataset_, tensor::Split::kTrain, train_);
+    if (!train.ok()) return train.status();
+    absl::StatusOr<tensor::ImageDataset> test =
+        tensor::LoadImageDataset(dataset_, tensor::Split::kTest, tests_);
+    if (!test.ok()) return test.status();
+    // The head's training features: batched Feature-API calls.
+    std::vector<at::Tensor> chunks;
+    for (int64_t s = 0; s < train->images.size(0); s += 500) {
+      absl::StatusOr<at::Tensor> f = (*client)->Features(train->images.slice(0, s, s + 500));
+      if (!f.ok()) return f.status();
+      chunks.push_back(*f);
+    }
+    const at::Tensor features = at::cat(chunks);
+    HeadConfig hc;
+    hc.hidden = head_ == "mlp" ? 256 : 0;
+    hc.seed = static_cast<uint64_t>(seed_);
+    // Feature smoothing needs noise on the scale of the features: σ is
+    // relative to the median feature norm / √d (docs/specs/reaas.md §7).
+    const double feature_scale =
+        features.norm(2, 1).median().item<double>() / std::sqrt(static_cast<double>(features.size(1)));
+    const double feature_sigma = sigma_ * feature_scale;
+    if (mode_ == "smoothed") hc.feature_noise = feature_sigma;
+    absl::StatusOr<DownstreamHead> head = TrainHead(features, train->labels, train->num_classes, hc);
+    if (!head.ok()) return head.status();
+    const double train_accuracy =
+        (head->Logits(features).argmax(1) == train->labels).to(at::kDouble).mean().item<double>();
+    smoothing::SmoothingOptions so;
+    so.sigma = mode_ == "smoothed" ? feature_sigma : sigma_;
+    so.n0 = n0_;
+    so.n = n_;
+    so.seed = static_cast<uint64_t>(seed_);
+    auto progress = [](int64_t done, int64_t total) {
+      cli::ShowProgress(absl::StrFormat("certified %d/%d", done, total));
+    };
+    absl::StatusOr<EndToEnd> result =
+        mode_ == "seaas" ? CertifyWithSeaas(**client, *head, test->images, so, progress)
+                         : CertifyWithReaas(**client, *head, test->images,
+                                            mode_ == "base" ? ClientMode::kBase : ClientMode::kSmoothed, so,
+                                            lipschitz_, progress);
+    cli::ShowProgress("", true);
+    if (!result.ok()) return result.status();
+    const int64_t n = test->images.size(0);
+    std::string tsv = "index\tlabel\tprediction\tradius\n";
+    std::vector<double> radius;
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t label = test->labels[i].item<int64_t>();
+      radius.push_back(result->labels[i] == label ? result->radius[i] : -1);
+      tsv += absl::StrFormat("%d\t%d\t%d\t%.6f\n", i, label, result->labels[i], result->radius[i]);
+    }
+    out << absl::StrFormat(
+        "%s head on %d %s features (train accuracy %.4f), mode %s%s%s\n", head_, train_, dataset_,
+        train_accuracy, mode_, mode_ == "seaas" ? absl::StrFormat(", input sigma %g", sigma_) : "",
+        mode_ == "smoothed"
+            ? absl::StrFormat(", feature sigma %.4g (%g x %.4g)", feature_sigma, sigma_, feature_scale)
+            : "");
+    out << "radius\tcertified accuracy\n";
+    for (double r : {0.0, 0.05, 0.1, 0.25, 0.5, 1.0}) {
+      int64_t hits = 0;
+      for (double x : radius) hits += x >= r && (r > 0 || x >= 0);
+      out << absl::StrFormat("%g\t%.4f\n", r, static_cast<double>(hits) / static_cast<double>(n));
+    }
+    out << absl::StrFormat("per input: %.1f queries, %.0f bytes sent, %.4f s\n",
+                           static_cast<double>(result->queries) / static_cast<double>(n),
+                           static_cast<double>(result->bytes_sent) / static_cast<double>(n),
+                           result->seconds / static_cast<double>(n));
+    if (!out_.empty()) {
+      if (absl::Status s = tensor::WriteTextAtomically(out_, tsv); !s.ok()) return s;
+      out << "wrote " << out_ << "\n";
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  ClientConfig client_;
+  std::string dataset_ = "mnist", head_ = "linear", mode_ = "base", out_;
+  int64_t train_ = 2000, tests_ = 100, n0_ = 100, n_ = 1000, seed_ = 0;
+  double sigma_ = 0.25;
+  bool lipschitz_ = false;
+};
+
+}  // namespace
+
+void RegisterReaasCommands(cli::CommandRegistry& registry) {
+  registry.AddGroup("reaas",
+                    "robust encoder as a service: pre-train, serve over gRPC + TLS, certify clients");
+  registry.Add("reaas", "train", [] { return std::make_unique<TrainCommand>(); });
+  registry.Add("reaas", "serve", [] { return std::make_unique<ServeCommand>(); });
+  registry.Add("reaas", "certify", [] { return std::make_unique<CertifyCommand>(); });
+}
+
+}  // namespace warden::reaas
