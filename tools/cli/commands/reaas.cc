@@ -18,6 +18,7 @@
 #include "components/reaas/service.h"
 #include "components/tensor/atomic_file.h"
 #include "components/tensor/datasets.h"
+#include "components/tensor/random.h"
 #include "tools/cli/flags.h"
 #include "tools/cli/progress.h"
 
@@ -182,6 +183,8 @@ class CertifyCommand : public cli::Command {
     flags.Double("sigma", &sigma_, "smoothing noise (feature space for smoothed, input space for seaas)");
     flags.Int("n0", &n0_, "selection samples (smoothed, seaas)");
     flags.Int("n", &n_, "estimation samples (smoothed, seaas)");
+    flags.Int("noisy_copies", &noisy_copies_,
+              "seaas: noisy copies of each training image the head learns from");
     flags.Int("seed", &seed_, "seed of the head and the noise");
     flags.String("out", &out_, "per-input TSV (label, prediction, radius); empty: none");
   }
@@ -192,8 +195,9 @@ class CertifyCommand : public cli::Command {
       return absl::InvalidArgumentError("--head must be linear or mlp");
     if (mode_ != "base" && mode_ != "smoothed" && mode_ != "seaas")
       return absl::InvalidArgumentError("--mode must be base, smoothed or seaas");
-    if (train_ < 2 || tests_ < 1 || !(sigma_ > 0) || n0_ < 1 || n_ < 1)
-      return absl::InvalidArgumentError("need --train >= 2, --tests >= 1, --sigma > 0, --n0 and --n >= 1");
+    if (train_ < 2 || tests_ < 1 || !(sigma_ > 0) || n0_ < 1 || n_ < 1 || noisy_copies_ < 1)
+      return absl::InvalidArgumentError(
+          "need --train >= 2, --tests >= 1, --sigma > 0, --n0, --n and --noisy_copies >= 1");
     absl::StatusOr<std::unique_ptr<ReaasClient>> client = ReaasClient::Connect(client_);
     if (!client.ok()) return client.status();
     absl::StatusOr<ServiceInfo> info = (*client)->Health();
@@ -205,14 +209,23 @@ class CertifyCommand : public cli::Command {
     absl::StatusOr<tensor::ImageDataset> test =
         tensor::LoadImageDataset(dataset_, tensor::Split::kTest, tests_);
     if (!test.ok()) return test.status();
-    // The head's training features: batched Feature-API calls.
-    std::vector<at::Tensor> chunks;
-    for (int64_t s = 0; s < train->images.size(0); s += 500) {
-      absl::StatusOr<at::Tensor> f = (*client)->Features(train->images.slice(0, s, s + 500));
-      if (!f.ok()) return f.status();
-      chunks.push_back(*f);
+    // The head's training features: batched Feature-API calls. SEaaS's head
+    // must see input noise, so it trains on --noisy_copies noisy copies of
+    // each image (fresh noise each, every copy a query: spec §5's E·|D_tr|).
+    std::vector<at::Tensor> chunks, chunk_labels;
+    const int64_t copies = mode_ == "seaas" ? noisy_copies_ : 1;
+    at::Generator gen = tensor::MakeCpuGenerator(static_cast<uint64_t>(seed_), 91);
+    for (int64_t copy = 0; copy < copies; ++copy) {
+      for (int64_t s = 0; s < train->images.size(0); s += 500) {
+        at::Tensor batch = train->images.slice(0, s, s + 500);
+        if (mode_ == "seaas") batch = batch + at::randn(batch.sizes(), gen) * sigma_;
+        absl::StatusOr<at::Tensor> f = (*client)->Features(batch);
+        if (!f.ok()) return f.status();
+        chunks.push_back(*f);
+        chunk_labels.push_back(train->labels.slice(0, s, s + 500));
+      }
     }
-    const at::Tensor features = at::cat(chunks);
+    const at::Tensor features = at::cat(chunks), feature_labels = at::cat(chunk_labels);
     HeadConfig hc;
     hc.hidden = head_ == "mlp" ? 256 : 0;
     hc.seed = static_cast<uint64_t>(seed_);
@@ -222,10 +235,10 @@ class CertifyCommand : public cli::Command {
         features.norm(2, 1).median().item<double>() / std::sqrt(static_cast<double>(features.size(1)));
     const double feature_sigma = sigma_ * feature_scale;
     if (mode_ == "smoothed") hc.feature_noise = feature_sigma;
-    absl::StatusOr<DownstreamHead> head = TrainHead(features, train->labels, train->num_classes, hc);
+    absl::StatusOr<DownstreamHead> head = TrainHead(features, feature_labels, train->num_classes, hc);
     if (!head.ok()) return head.status();
     const double train_accuracy =
-        (head->Logits(features).argmax(1) == train->labels).to(at::kDouble).mean().item<double>();
+        (head->Logits(features).argmax(1) == feature_labels).to(at::kDouble).mean().item<double>();
     smoothing::SmoothingOptions so;
     so.sigma = mode_ == "smoothed" ? feature_sigma : sigma_;
     so.n0 = n0_;
@@ -250,8 +263,9 @@ class CertifyCommand : public cli::Command {
       tsv += absl::StrFormat("%d\t%d\t%d\t%.6f\n", i, label, result->labels[i], result->radius[i]);
     }
     out << absl::StrFormat(
-        "%s head on %d %s features (train accuracy %.4f), mode %s%s%s\n", head_, train_, dataset_,
-        train_accuracy, mode_, mode_ == "seaas" ? absl::StrFormat(", input sigma %g", sigma_) : "",
+        "%s head on %d %s features (train accuracy %.4f; %d training queries), mode %s%s%s\n", head_,
+        train_ * copies, dataset_, train_accuracy, train_ * copies, mode_,
+        mode_ == "seaas" ? absl::StrFormat(", input sigma %g", sigma_) : "",
         mode_ == "smoothed"
             ? absl::StrFormat(", feature sigma %.4g (%g x %.4g)", feature_sigma, sigma_, feature_scale)
             : "");
@@ -275,7 +289,7 @@ class CertifyCommand : public cli::Command {
  private:
   ClientConfig client_;
   std::string dataset_ = "mnist", head_ = "linear", mode_ = "base", out_;
-  int64_t train_ = 2000, tests_ = 100, n0_ = 100, n_ = 1000, seed_ = 0;
+  int64_t train_ = 2000, tests_ = 100, n0_ = 100, n_ = 1000, seed_ = 0, noisy_copies_ = 3;
   double sigma_ = 0.25;
   bool lipschitz_ = false;
 };
