@@ -4,16 +4,27 @@
 //   BM_F2IPerturbLipschitz: one Lipschitz radius (O(1) after the start-up norms);
 //   BM_F2IPerturbPropagation: one bound-propagation radius (binary search of
 //     interval bounds and masked power iterations) on a trained-like encoder;
-//   BM_GlobalLipschitz: the start-up norms of every layer.
+//   BM_GlobalLipschitz: the start-up norms of every layer;
+//   BM_ServiceFeatures/threads:T: T concurrent clients, each sending one-image
+//     Feature-API requests to a real server over TLS on loopback (certificate
+//     made with openssl); requests/s and each client's p50 / p99 latency,
+//     against BM_Forward/256's images/s (the batched forward: the bound).
 // Random weights and images: the cost does not depend on the values much, but
 // the number of dead neurons (and so the masked norms) does.
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "components/reaas/bounds.h"
+#include "components/reaas/client.h"
 #include "components/reaas/encoder.h"
+#include "components/reaas/service.h"
 
 namespace warden::reaas {
 namespace {
@@ -63,6 +74,65 @@ void BM_F2IPerturbPropagation(benchmark::State& state) {
   state.counters["radius/lipschitz"] = gain;
 }
 BENCHMARK(BM_F2IPerturbPropagation)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// One server for every thread count, on a free port.
+struct Loopback {
+  std::unique_ptr<ReaasServer> server;
+  std::string cert;
+};
+
+Loopback& Shared() {
+  static Loopback* loopback = [] {
+    auto* l = new Loopback;
+    char dir[] = "/tmp/reaas_bench_XXXXXX";
+    if (mkdtemp(dir) == nullptr) std::abort();
+    l->cert = std::string(dir) + "/srv.pem";
+    const std::string cmd =
+        std::string("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost ") +
+        "-addext subjectAltName=DNS:localhost -keyout " + dir + "/srv.key -out " + l->cert +
+        " >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) != 0) std::abort();
+    ServerConfig config;
+    config.tls_cert = l->cert;
+    config.tls_key = std::string(dir) + "/srv.key";
+    config.keys = {{"bench", 1e9, 1e9, -1}};
+    config.batch_window_ms = 1;
+    absl::StatusOr<std::unique_ptr<ReaasServer>> server = ReaasServer::Start(Encoder(), config);
+    if (!server.ok()) std::abort();
+    l->server = std::move(*server);
+    return l;
+  }();
+  return *loopback;
+}
+
+void BM_ServiceFeatures(benchmark::State& state) {
+  Loopback& loopback = Shared();
+  ClientConfig config;
+  config.target = "localhost:" + std::to_string(loopback.server->port());
+  config.root_cert = loopback.cert;
+  config.api_key = "bench";
+  absl::StatusOr<std::unique_ptr<ReaasClient>> client = ReaasClient::Connect(config);
+  if (!client.ok() || !(*client)->Health().ok()) std::abort();
+  const at::Tensor image = at::rand({1, 1, 28, 28});
+  std::vector<double> latency_ms;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    if (!(*client)->Features(image).ok()) std::abort();
+    latency_ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(latency_ms.begin(), latency_ms.end());
+  const auto at = [&](double q) {
+    return latency_ms.empty()
+               ? 0.0
+               : latency_ms[static_cast<size_t>(q * static_cast<double>(latency_ms.size() - 1))];
+  };
+  state.counters["requests/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["p50_ms"] = benchmark::Counter(at(0.5), benchmark::Counter::kAvgThreads);
+  state.counters["p99_ms"] = benchmark::Counter(at(0.99), benchmark::Counter::kAvgThreads);
+}
+BENCHMARK(BM_ServiceFeatures)->Threads(1)->Threads(8)->Threads(64)->UseRealTime()->MinTime(2.0);
 
 }  // namespace
 }  // namespace warden::reaas

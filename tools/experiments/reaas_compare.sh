@@ -19,7 +19,7 @@ n0="${N0:-100}" n="${N:-1000}" f2i="${F2I---lipschitz}"
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
   -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$out/srv.key" -out "$out/srv.pem" >/dev/null 2>&1
 echo "bench 1000000 1000000" > "$out/keys.txt"
-printf "lambda\tmode\tCA(0)\tCA(0.05)\tCA(0.1)\tCA(0.25)\tCA(0.5)\tCA(1)\tqueries/input\tbytes/input\ts/input\n"
+printf "lambda\tmode\tCA(0)\tCA(0.01)\tCA(0.02)\tCA(0.05)\tCA(0.1)\tCA(0.25)\tCA(0.5)\tCA(1)\tmean radius\tqueries/input\tbytes/input\ts/input\n"
 for lambda in ${LAMBDAS:-0 0.05}; do
   enc="$out/enc_lambda$lambda.safetensors"
   [[ -s "$enc" ]] || "$warden" reaas train --dataset=fashion-mnist --limit="$limit" --epochs="$epochs" \
@@ -37,8 +37,9 @@ for lambda in ${LAMBDAS:-0 0.05}; do
     # shellcheck disable=SC2086
     report=$("$warden" reaas certify "${common[@]}" --mode=$mode --n0="$n0" --n="$n" 2>/dev/null)
     ca=$(awk -F'\t' '/^[0-9.]+\t[0-9.]+$/ {printf "\t%s", $2}' <<<"$report")
+    mean=$(sed -n 's/^mean certified radius .*: \([0-9.]*\)$/\1/p' <<<"$report")
     cost=$(sed -n 's/^per input: \([0-9.]*\) queries, \([0-9]*\) bytes sent, \([0-9.]*\) s$/\1\t\2\t\3/p' <<<"$report")
-    printf "%s\t%s%s\t%s\n" "$lambda" "$mode" "$ca" "$cost"
+    printf "%s\t%s%s\t%s\t%s\n" "$lambda" "$mode" "$ca" "$mean" "$cost"
   done
   kill -TERM "$server"
   wait "$server" || true

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <memory>
@@ -270,11 +271,14 @@ class CertifyCommand : public cli::Command {
             ? absl::StrFormat(", feature sigma %.4g (%g x %.4g)", feature_sigma, sigma_, feature_scale)
             : "");
     out << "radius\tcertified accuracy\n";
-    for (double r : {0.0, 0.05, 0.1, 0.25, 0.5, 1.0}) {
+    for (double r : {0.0, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0}) {
       int64_t hits = 0;
       for (double x : radius) hits += x >= r && (r > 0 || x >= 0);
       out << absl::StrFormat("%g\t%.4f\n", r, static_cast<double>(hits) / static_cast<double>(n));
     }
+    double mean_radius = 0;
+    for (double x : radius) mean_radius += std::max(x, 0.0) / static_cast<double>(n);
+    out << absl::StrFormat("mean certified radius (0 when wrong or abstaining): %.5f\n", mean_radius);
     out << absl::StrFormat("per input: %.1f queries, %.0f bytes sent, %.4f s\n",
                            static_cast<double>(result->queries) / static_cast<double>(n),
                            static_cast<double>(result->bytes_sent) / static_cast<double>(n),
