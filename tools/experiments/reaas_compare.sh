@@ -35,7 +35,9 @@ for lambda in ${LAMBDAS:-0 0.05}; do
   common=(--server="localhost:$port" --root_cert="$out/srv.pem" --api_key=bench --train="$train" --tests="$tests")
   for mode in "seaas --sigma=0.25" "base --head=linear $f2i" "base --head=mlp $f2i" "smoothed --sigma=0.5 $f2i"; do
     # shellcheck disable=SC2086
-    report=$("$warden" reaas certify "${common[@]}" --mode=$mode --n0="$n0" --n="$n" 2>/dev/null)
+    name="lambda${lambda}_$(cut -d' ' -f1-2 <<<"$mode" | tr -d ' -' | tr '=' '_')"
+    report=$("$warden" reaas certify "${common[@]}" --mode=$mode --n0="$n0" --n="$n" --out="$out/$name.tsv" \
+      2>/dev/null)
     ca=$(awk -F'\t' '/^[0-9.]+\t[0-9.]+$/ {printf "\t%s", $2}' <<<"$report")
     mean=$(sed -n 's/^mean certified radius .*: \([0-9.]*\)$/\1/p' <<<"$report")
     cost=$(sed -n 's/^per input: \([0-9.]*\) queries, \([0-9]*\) bytes sent, \([0-9.]*\) s$/\1\t\2\t\3/p' <<<"$report")
@@ -43,4 +45,9 @@ for lambda in ${LAMBDAS:-0 0.05}; do
   done
   kill -TERM "$server"
   wait "$server" || true
+done
+# One figure per encoder: certified accuracy against input radius for every mode.
+for lambda in ${LAMBDAS:-0 0.05}; do
+  "$warden" smooth plot "$out"/lambda"${lambda}"_*.tsv --title="REaaS vs SEaaS, lambda $lambda" \
+    --out="$out/curves_lambda$lambda.svg" >/dev/null
 done

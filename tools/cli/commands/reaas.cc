@@ -17,6 +17,7 @@
 #include "components/reaas/downstream.h"
 #include "components/reaas/encoder.h"
 #include "components/reaas/service.h"
+#include "components/smoothing/certify_run.h"
 #include "components/tensor/atomic_file.h"
 #include "components/tensor/datasets.h"
 #include "components/tensor/random.h"
@@ -187,7 +188,9 @@ class CertifyCommand : public cli::Command {
     flags.Int("noisy_copies", &noisy_copies_,
               "seaas: noisy copies of each training image the head learns from");
     flags.Int("seed", &seed_, "seed of the head and the noise");
-    flags.String("out", &out_, "per-input TSV (label, prediction, radius); empty: none");
+    flags.String("out", &out_,
+                 "per-input TSV in `smooth certify`'s format (`warden smooth plot A.tsv B.tsv` draws runs "
+                 "together); empty: none");
   }
   absl::Status Run(const std::vector<std::string>& args, std::ostream& out) override {
     if (!args.empty()) return absl::InvalidArgumentError("certify takes no arguments");
@@ -256,12 +259,16 @@ class CertifyCommand : public cli::Command {
     cli::ShowProgress("", true);
     if (!result.ok()) return result.status();
     const int64_t n = test->images.size(0);
-    std::string tsv = "index\tlabel\tprediction\tradius\n";
+    // Rows in `warden smooth certify`'s format, so `warden smooth plot` draws
+    // REaaS and SEaaS curves in one figure.
+    std::vector<smoothing::CertifyRow> rows;
     std::vector<double> radius;
     for (int64_t i = 0; i < n; ++i) {
       const int64_t label = test->labels[i].item<int64_t>();
-      radius.push_back(result->labels[i] == label ? result->radius[i] : -1);
-      tsv += absl::StrFormat("%d\t%d\t%d\t%.6f\n", i, label, result->labels[i], result->radius[i]);
+      const bool correct = result->labels[i] == label;
+      radius.push_back(correct ? result->radius[i] : -1);
+      rows.push_back({i, label, static_cast<int>(result->labels[i]), result->radius[i], correct,
+                      result->seconds / static_cast<double>(n)});
     }
     out << absl::StrFormat(
         "%s head on %d %s features (train accuracy %.4f; %d training queries), mode %s%s%s\n", head_,
@@ -284,7 +291,7 @@ class CertifyCommand : public cli::Command {
                            static_cast<double>(result->bytes_sent) / static_cast<double>(n),
                            result->seconds / static_cast<double>(n));
     if (!out_.empty()) {
-      if (absl::Status s = tensor::WriteTextAtomically(out_, tsv); !s.ok()) return s;
+      if (absl::Status s = tensor::WriteTextAtomically(out_, smoothing::CertifyTsv(rows)); !s.ok()) return s;
       out << "wrote " << out_ << "\n";
     }
     return absl::OkStatus();
