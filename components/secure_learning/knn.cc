@@ -7,21 +7,18 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "components/secure_learning/linear.h"
 
 namespace warden::secure_learning {
 namespace {
 
+// The learners' shared data check (linear.h: shapes, labels, finiteness),
+// then the test rows.
 absl::Status Check(const at::Tensor& train_x, const at::Tensor& train_y, const at::Tensor& test_x,
                    int64_t classes) {
-  if (train_x.dim() != 2 || test_x.dim() != 2 || train_x.size(1) != test_x.size(1) || train_y.dim() != 1 ||
-      train_y.size(0) != train_x.size(0) || train_y.scalar_type() != at::kLong) {
-    return absl::InvalidArgumentError("need train N x d, labels N (int64) and test T x d");
-  }
-  if (classes < 2 || train_x.size(0) == 0 || train_y.min().item<int64_t>() < 0 ||
-      train_y.max().item<int64_t>() >= classes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("need a non-empty training set with labels in [0, ", classes, ")"));
-  }
+  if (absl::Status s = CheckLabelledFeatures(train_x, train_y, classes); !s.ok()) return s;
+  if (test_x.dim() != 2 || test_x.size(1) != train_x.size(1))
+    return absl::InvalidArgumentError(absl::StrCat("test features must be T x ", train_x.size(1)));
   return absl::OkStatus();
 }
 

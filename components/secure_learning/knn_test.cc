@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "components/status/status_matchers.h"
 
 namespace warden::secure_learning {
@@ -64,6 +66,9 @@ TEST(KnnTensorTest, RhoCalibrationAndRnn) {
   EXPECT_GT(certified, 50);
   EXPECT_FALSE(CertifyKnn(train_x, train_y, test_x, 2, 5).ok());  // label 2 out of range
   EXPECT_FALSE(CertifyKnn(train_x, train_y, test_x.slice(1, 0, 3), 3, 5).ok());
+  at::Tensor nan = train_x.clone();
+  nan[7][1] = NAN;  // a non-finite training feature would poison every distance to it
+  EXPECT_FALSE(CertifyRnn(nan, train_y, test_x, 3, rho).ok());
 }
 
 }  // namespace
