@@ -262,13 +262,10 @@ class CertifyCommand : public cli::Command {
     // Rows in `warden smooth certify`'s format, so `warden smooth plot` draws
     // REaaS and SEaaS curves in one figure.
     std::vector<smoothing::CertifyRow> rows;
-    std::vector<double> radius;
     for (int64_t i = 0; i < n; ++i) {
       const int64_t label = test->labels[i].item<int64_t>();
-      const bool correct = result->labels[i] == label;
-      radius.push_back(correct ? result->radius[i] : -1);
-      rows.push_back({i, label, static_cast<int>(result->labels[i]), result->radius[i], correct,
-                      result->seconds / static_cast<double>(n)});
+      rows.push_back({i, label, static_cast<int>(result->labels[i]), result->radius[i],
+                      result->labels[i] == label, result->seconds / static_cast<double>(n)});
     }
     out << absl::StrFormat(
         "%s head on %d %s features (train accuracy %.4f; %d training queries), mode %s%s%s\n", head_,
@@ -278,13 +275,12 @@ class CertifyCommand : public cli::Command {
             ? absl::StrFormat(", feature sigma %.4g (%g x %.4g)", feature_sigma, sigma_, feature_scale)
             : "");
     out << "radius\tcertified accuracy\n";
-    for (double r : {0.0, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0}) {
-      int64_t hits = 0;
-      for (double x : radius) hits += x >= r && (r > 0 || x >= 0);
-      out << absl::StrFormat("%g\t%.4f\n", r, static_cast<double>(hits) / static_cast<double>(n));
-    }
+    const std::vector<double> radii = {0.0, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0};
+    const std::vector<double> accuracy = smoothing::CertifiedAccuracy(rows, radii);
+    for (size_t k = 0; k < radii.size(); ++k) out << absl::StrFormat("%g\t%.4f\n", radii[k], accuracy[k]);
     double mean_radius = 0;
-    for (double x : radius) mean_radius += std::max(x, 0.0) / static_cast<double>(n);
+    for (const smoothing::CertifyRow& row : rows)
+      mean_radius += row.correct ? row.radius / static_cast<double>(n) : 0;
     out << absl::StrFormat("mean certified radius (0 when wrong or abstaining): %.5f\n", mean_radius);
     out << absl::StrFormat("per input: %.1f queries, %.0f bytes sent, %.4f s\n",
                            static_cast<double>(result->queries) / static_cast<double>(n),
