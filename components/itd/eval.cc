@@ -24,14 +24,16 @@ struct EncodedPrompts {
 };
 
 absl::StatusOr<EncodedPrompts> EncodeAll(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
-                                         sae::TopKSae& sae, int64_t layer, const std::vector<std::string>& prompts) {
+                                         sae::TopKSae& sae, int64_t layer,
+                                         const std::vector<std::string>& prompts) {
   torch::NoGradGuard no_grad;
   std::vector<at::Tensor> hs, vs, is;
   constexpr size_t kBatch = 64;
   for (size_t start = 0; start < prompts.size(); start += kBatch) {
     const std::vector<std::string> batch(prompts.begin() + start,
                                          prompts.begin() + std::min(prompts.size(), start + kBatch));
-    absl::StatusOr<at::Tensor> flat = sae::LayerActivations(model, tokenizer, batch, layer, clip::Padding::kToContext);
+    absl::StatusOr<at::Tensor> flat =
+        sae::LayerActivations(model, tokenizer, batch, layer, clip::Padding::kToContext);
     if (!flat.ok()) return flat.status();
     const int64_t b = static_cast<int64_t>(batch.size()), t = flat->size(0) / b;
     const auto e = sae->Encode(*flat);
@@ -42,8 +44,8 @@ absl::StatusOr<EncodedPrompts> EncodeAll(clip::ClipTextModel& model, const clip:
   return EncodedPrompts{at::cat(hs), at::cat(vs), at::cat(is)};
 }
 
-at::Tensor ScoresOf(sae::TopKSae& sae, const EncodedPrompts& e, int64_t rows, const std::vector<int64_t>& features,
-                    double scale, ScoreMode mode) {
+at::Tensor ScoresOf(sae::TopKSae& sae, const EncodedPrompts& e, int64_t rows,
+                    const std::vector<int64_t>& features, double scale, ScoreMode mode) {
   std::vector<at::Tensor> out;
   for (int64_t start = 0; start < rows; start += 256) {
     const int64_t end = std::min(rows, start + 256);
@@ -127,7 +129,8 @@ AttackOutcome GreedyAttack(ConceptFilter& filter, const at::Tensor& unit_embeddi
 }
 
 std::vector<std::string> Head(const std::vector<std::string>& v, int64_t n) {
-  return std::vector<std::string>(v.begin(), v.begin() + std::min<int64_t>(n, static_cast<int64_t>(v.size())));
+  return std::vector<std::string>(v.begin(),
+                                  v.begin() + std::min<int64_t>(n, static_cast<int64_t>(v.size())));
 }
 
 }  // namespace
@@ -147,7 +150,8 @@ absl::StatusOr<EvalReport> EvaluateItd(clip::ClipTextModel& model, const clip::C
   absl::StatusOr<NeutralSplit> neutral = MakeNeutralSplit(config.neutral_per_half, config.seed);
   if (!neutral.ok()) return neutral.status();
   say("encoding neutral prompts");
-  absl::StatusOr<EncodedPrompts> neutral_cal = EncodeAll(model, tokenizer, sae, config.layer, neutral->calibration);
+  absl::StatusOr<EncodedPrompts> neutral_cal =
+      EncodeAll(model, tokenizer, sae, config.layer, neutral->calibration);
   if (!neutral_cal.ok()) return neutral_cal.status();
   absl::StatusOr<EncodedPrompts> neutral_test = EncodeAll(model, tokenizer, sae, config.layer, neutral->test);
   if (!neutral_test.ok()) return neutral_test.status();
@@ -174,18 +178,17 @@ absl::StatusOr<EvalReport> EvaluateItd(clip::ClipTextModel& model, const clip::C
 
     // Retain set G: retained names in the selection templates plus neutral calibration prompts.
     say(absl::StrCat(fname, ": selecting features"));
-    std::vector<std::string> retain_prompts;
-    if (config.retain_names) retain_prompts = Fill(split->selection_templates, split->retained);
+    std::vector<NamedPrompt> retained_names;
+    if (config.retain_names) retained_names = FillNamed(split->selection_templates, split->retained);
     const std::vector<std::string> neutral_retain = Head(neutral->calibration, config.retain_neutral);
-    retain_prompts.insert(retain_prompts.end(), neutral_retain.begin(), neutral_retain.end());
-    absl::StatusOr<ConceptSelector> selector =
-        ConceptSelector::Create(model, tokenizer, sae, config.layer, retain_prompts, config.selection);
+    absl::StatusOr<ConceptSelector> selector = ConceptSelector::Create(
+        model, tokenizer, sae, config.layer, neutral_retain, config.selection, retained_names);
     if (!selector.ok()) return selector.status();
     const std::vector<std::string> selection = Fill(split->selection_templates, split->targets);
     // Per selection prompt, once: what selection reads of it (concept c owns prompts [c·s, (c+1)·s)).
     std::vector<std::vector<int64_t>> target_latents;
-    for (const std::string& t : selection) {
-      absl::StatusOr<std::vector<int64_t>> latents = selector->PromptLatents(t);
+    for (const NamedPrompt& t : FillNamed(split->selection_templates, split->targets)) {
+      absl::StatusOr<std::vector<int64_t>> latents = selector->NamedLatents(t);
       if (!latents.ok()) return latents.status();
       target_latents.push_back(*std::move(latents));
     }
@@ -238,8 +241,10 @@ absl::StatusOr<EvalReport> EvaluateItd(clip::ClipTextModel& model, const clip::C
       const at::Tensor miss = scores(kMisspell, n * h);
       const at::Tensor ins = scores(kInsert, n * h);
       const at::Tensor para = scores(kParaphrase, n * p);
-      const at::Tensor cal = ScoresOf(sae, *neutral_cal, neutral_cal->h.size(0), features, config.scale, config.score);
-      const at::Tensor test = ScoresOf(sae, *neutral_test, neutral_test->h.size(0), features, config.scale, config.score);
+      const at::Tensor cal =
+          ScoresOf(sae, *neutral_cal, neutral_cal->h.size(0), features, config.scale, config.score);
+      const at::Tensor test =
+          ScoresOf(sae, *neutral_test, neutral_test->h.size(0), features, config.scale, config.score);
       const FprThreshold fpr_tau = ThresholdForFpr(cal, sel, config.max_fpr);
       for (const auto& [mode, tau] : {std::pair<std::string, double>{"paper", PaperThreshold(sel)},
                                       std::pair<std::string, double>{"fpr", fpr_tau.tau}}) {
@@ -311,8 +316,8 @@ std::string EvalRowsTsv(const EvalReport& report) {
       "family\tconcepts\tfeatures\ttau_mode\ttau\ttpr_selection\ttpr_heldout\tfpr_retained\tfpr_neutral\t"
       "evade_misspell\tevade_insert\tevade_paraphrase\n";
   for (const EvalRow& r : report.rows) {
-    out += absl::StrFormat("%s\t%d\t%d\t%s\t%.6g\t%.4f\t%.4f\t%s\t%.4f\t%.4f\t%.4f\t%.4f\n", r.family, r.concepts,
-                           r.features, r.tau_mode, r.tau, r.tpr_selection, r.tpr_heldout,
+    out += absl::StrFormat("%s\t%d\t%d\t%s\t%.6g\t%.4f\t%.4f\t%s\t%.4f\t%.4f\t%.4f\t%.4f\n", r.family,
+                           r.concepts, r.features, r.tau_mode, r.tau, r.tpr_selection, r.tpr_heldout,
                            r.fpr_retained < 0 ? std::string("-") : absl::StrFormat("%.4f", r.fpr_retained),
                            r.fpr_neutral, r.evade_misspell, r.evade_insert, r.evade_paraphrase);
   }
@@ -323,8 +328,8 @@ std::string AttackTsv(const EvalReport& report) {
   std::string out = "family\tattacked\tevaded\tsuccess_rate\tmean_substitutions\tmean_similarity\texample\n";
   for (const AttackReport& a : report.attacks) {
     out += absl::StrFormat("%s\t%d\t%d\t%.4f\t%.2f\t%.4f\t%s\n", a.family, a.attacked, a.evaded,
-                           a.attacked ? static_cast<double>(a.evaded) / a.attacked : 0.0, a.mean_substitutions,
-                           a.mean_similarity,
+                           a.attacked ? static_cast<double>(a.evaded) / a.attacked : 0.0,
+                           a.mean_substitutions, a.mean_similarity,
                            a.example_after.empty() ? "-" : a.example_before + " -> " + a.example_after);
   }
   return out;

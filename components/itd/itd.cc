@@ -1,5 +1,6 @@
 #include "components/itd/itd.h"
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -13,13 +14,61 @@
 namespace warden::itd {
 
 std::vector<int64_t> TopLatents(sae::TopKSae& sae, const at::Tensor& h, int64_t k) {
+  return SpanTopLatents(sae, h, 1, h.size(0), k);  // skip BOS
+}
+
+std::vector<int64_t> SpanTopLatents(sae::TopKSae& sae, const at::Tensor& h, int64_t begin, int64_t end,
+                                    int64_t k) {
   torch::NoGradGuard no_grad;
-  if (h.size(0) < 2) return {};
-  const at::Tensor z = sae->DenseCode(sae->Encode(h.slice(0, 1)));  // skip BOS
+  begin = std::max<int64_t>(begin, 0);
+  end = std::min(end, h.size(0));
+  if (end <= begin) return {};
+  const at::Tensor z = sae->DenseCode(sae->Encode(h.slice(0, begin, end)));
   const at::Tensor m = std::get<0>(z.max(0));
   const auto top = m.topk(std::min<int64_t>(k, m.size(0)));
-  const at::Tensor idx = std::get<1>(top).contiguous();
+  // Only latents that fire: with fewer than K positive codes, topk would pad
+  // with arbitrary zero-activation latents (issue 19).
+  const at::Tensor idx = std::get<1>(top).masked_select(std::get<0>(top) > 0).contiguous();
   return std::vector<int64_t>(idx.data_ptr<int64_t>(), idx.data_ptr<int64_t>() + idx.numel());
+}
+
+std::string NamedPrompt::Text() const {
+  std::string s = templ;
+  const size_t mark = s.find('%');
+  if (mark != std::string::npos) s.replace(mark, 1, name);
+  return s;
+}
+
+std::vector<NamedPrompt> FillNamed(const std::vector<std::string>& templates,
+                                   const std::vector<std::string>& names) {
+  std::vector<NamedPrompt> out;
+  out.reserve(templates.size() * names.size());
+  for (const std::string& name : names) {
+    for (const std::string& t : templates) out.push_back({t, name});
+  }
+  return out;
+}
+
+absl::StatusOr<NameSpan> FindNameSpan(const clip::ClipTokenizer& tokenizer, const std::string& templ,
+                                      const std::string& name) {
+  const size_t mark = templ.find('%');
+  if (mark == std::string::npos)
+    return absl::InvalidArgumentError(absl::StrCat("template \"", templ, "\" has no %"));
+  std::string filled = templ;
+  filled.replace(mark, 1, name);
+  const std::vector<int> prefix = tokenizer.Encode(templ.substr(0, mark));
+  const std::vector<int> name_ids = tokenizer.Encode(name);
+  const std::vector<int> all = tokenizer.Encode(filled);
+  const size_t begin = prefix.size(), end = begin + name_ids.size();
+  if (name_ids.empty() || end > all.size() ||
+      !std::equal(name_ids.begin(), name_ids.end(), all.begin() + begin)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", name, "\" does not tokenize on its own in \"", templ, "\""));
+  }
+  if (all.size() + 2 > static_cast<size_t>(clip::kContextLength)) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", filled, "\" overflows the context"));
+  }
+  return NameSpan{static_cast<int64_t>(begin) + 1, static_cast<int64_t>(end) + 1};  // + BOS
 }
 
 absl::StatusOr<std::vector<int64_t>> PromptTopLatents(clip::ClipTextModel& model,
@@ -117,11 +166,17 @@ absl::StatusOr<ConceptSelector> ConceptSelector::Create(clip::ClipTextModel& mod
                                                         const clip::ClipTokenizer& tokenizer,
                                                         sae::TopKSae& sae, int64_t layer,
                                                         const std::vector<std::string>& retains,
-                                                        const SelectionConfig& config) {
+                                                        const SelectionConfig& config,
+                                                        const std::vector<NamedPrompt>& retained_names) {
   if (config.k < 1) return absl::InvalidArgumentError("need K >= 1");
+  if (config.by_firing && config.name_span) {
+    return absl::InvalidArgumentError("name-span selection is for the contrastive top-K, not by firing");
+  }
   ConceptSelector selector(&model, &tokenizer, &sae, layer, config);
   if (config.by_firing) {
-    absl::StatusOr<std::vector<double>> rates = FiringRates(model, tokenizer, sae, layer, retains);
+    std::vector<std::string> all = retains;
+    for (const NamedPrompt& p : retained_names) all.push_back(p.Text());
+    absl::StatusOr<std::vector<double>> rates = FiringRates(model, tokenizer, sae, layer, all);
     if (!rates.ok()) return rates.status();
     selector.retain_rates_ = *std::move(rates);
   } else {
@@ -129,8 +184,22 @@ absl::StatusOr<ConceptSelector> ConceptSelector::Create(clip::ClipTextModel& mod
         RetainedLatents(model, tokenizer, sae, layer, retains, config.k);
     if (!retained.ok()) return retained.status();
     selector.retained_ = *std::move(retained);
+    for (const NamedPrompt& p : retained_names) {
+      absl::StatusOr<std::vector<int64_t>> top = selector.NamedLatents(p);
+      if (!top.ok()) return top.status();
+      selector.retained_.insert(top->begin(), top->end());
+    }
   }
   return selector;
+}
+
+absl::StatusOr<std::vector<int64_t>> ConceptSelector::NamedLatents(const NamedPrompt& prompt) const {
+  if (!config_.name_span) return PromptLatents(prompt.Text());
+  absl::StatusOr<NameSpan> span = FindNameSpan(*tokenizer_, prompt.templ, prompt.name);
+  if (!span.ok()) return span.status();
+  absl::StatusOr<at::Tensor> h = sae::LayerActivations(*model_, *tokenizer_, {prompt.Text()}, layer_);
+  if (!h.ok()) return h.status();
+  return SpanTopLatents(*sae_, *h, span->begin, span->end, config_.k);
 }
 
 absl::StatusOr<std::vector<int64_t>> ConceptSelector::PromptLatents(const std::string& prompt) const {
@@ -175,14 +244,16 @@ Deactivation Deactivate(sae::TopKSae& sae, const at::Tensor& h, const std::vecto
                            tau, mode);
 }
 
-Deactivation DeactivateEncoded(sae::TopKSae& sae, const at::Tensor& h, const at::Tensor& values,
-                               const at::Tensor& indices, const std::vector<int64_t>& features, double scale,
-                               double tau, ScoreMode mode) {
-  torch::NoGradGuard no_grad;
+namespace {
+
+// The gate with tensor ops, for any device: decodes every prompt.
+Deactivation DeactivateEncodedTensors(sae::TopKSae& sae, const at::Tensor& h, const at::Tensor& values,
+                                      const at::Tensor& indices, const std::vector<int64_t>& features,
+                                      double scale, double tau, ScoreMode mode) {
   const int64_t b = h.size(0), t = h.size(1), d = h.size(2);
   at::Tensor scaled = values;
   if (!features.empty()) {
-    const at::Tensor f = at::tensor(features, at::kLong);
+    const at::Tensor f = at::tensor(features, at::kLong).to(indices.device());
     // Positions t >= 1 whose kept latent is a concept feature get scaled by s.
     at::Tensor hit = at::isin(indices, f);
     hit.select(1, 0).fill_(false);
@@ -204,6 +275,105 @@ Deactivation DeactivateEncoded(sae::TopKSae& sae, const at::Tensor& h, const at:
   out.flagged = out.scores >= tau;
   out.output = at::where(out.flagged.view({b, 1, 1}), modified, h);
   return out;
+}
+
+// The same on CPU float tensors in one pass per prompt over its sparse codes:
+// a concept-score prompt with no concept feature in its codes is neither
+// decoded nor copied twice (score 0, output h), and a flagged one is decoded
+// straight into the output (docs/benchmarks.md, "ItD gate speed").
+Deactivation DeactivateEncodedCpu(sae::TopKSae& sae, const at::Tensor& h_in, const at::Tensor& values_in,
+                                  const at::Tensor& indices_in, const std::vector<int64_t>& features,
+                                  double scale, double tau, ScoreMode mode) {
+  const at::Tensor h = h_in.contiguous(), values = values_in.contiguous(), indices = indices_in.contiguous();
+  const at::Tensor w_dec = sae->w_dec.detach().contiguous(), b_pre = sae->b_pre.detach().contiguous();
+  const int64_t b = h.size(0), t = h.size(1), d = h.size(2), k = values.size(2);
+  const int64_t n_latents = w_dec.size(0);
+  std::vector<char> is_feature(n_latents, 0);
+  for (int64_t f : features) {
+    if (f >= 0 && f < n_latents) is_feature[f] = 1;
+  }
+  Deactivation out;
+  out.scores = at::empty({b}, at::kFloat);
+  out.flagged = at::empty({b}, at::kBool);
+  out.output = at::empty_like(h);
+  const float* hp = h.data_ptr<float>();
+  const float* vp = values.data_ptr<float>();
+  const int64_t* ip = indices.data_ptr<int64_t>();
+  const float* dec = w_dec.data_ptr<float>();
+  const float* bias = b_pre.data_ptr<float>();
+  float* op = out.output.data_ptr<float>();
+  float* sp = out.scores.data_ptr<float>();
+  bool* fp = out.flagged.data_ptr<bool>();
+  const float s = static_cast<float>(scale), threshold = static_cast<float>(tau);
+  // Row r of prompt i decoded with concept features scaled: Σ z' d_j + b_pre.
+  const auto decode_row = [&](int64_t row, float* dst) {
+    std::copy(bias, bias + d, dst);
+    const bool past_bos = row % t != 0;
+    for (int64_t n = 0; n < k; ++n) {
+      const int64_t j = ip[row * k + n];
+      const float z = vp[row * k + n];
+      const float coefficient = past_bos && is_feature[j] ? z * s : z;
+      if (coefficient == 0) continue;
+      const float* direction = dec + j * d;
+      for (int64_t c = 0; c < d; ++c) dst[c] += coefficient * direction[c];
+    }
+  };
+  at::parallel_for(0, b, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> diff(d);
+    for (int64_t i = begin; i < end; ++i) {
+      double sum = 0;
+      float* dst = op + i * t * d;
+      const float* src = hp + i * t * d;
+      if (mode == ScoreMode::kPaper) {
+        for (int64_t r = 0; r < t; ++r) {
+          decode_row(i * t + r, dst + r * d);
+          for (int64_t c = 0; c < d; ++c) {
+            const float e = dst[r * d + c] - src[r * d + c];
+            sum += static_cast<double>(e) * e;
+          }
+        }
+      } else {
+        for (int64_t r = 1; r < t; ++r) {  // (s − 1) Σ_{hit} z d_j; BOS never hits
+          const int64_t row = i * t + r;
+          bool any = false;
+          for (int64_t n = 0; n < k; ++n) {
+            const int64_t j = ip[row * k + n];
+            const float z = vp[row * k + n];
+            if (!is_feature[j] || z == 0) continue;
+            if (!any) std::fill(diff.begin(), diff.end(), 0.0f);
+            any = true;
+            const float coefficient = z * s - z;
+            const float* direction = dec + j * d;
+            for (int64_t c = 0; c < d; ++c) diff[c] += coefficient * direction[c];
+          }
+          if (!any) continue;
+          for (int64_t c = 0; c < d; ++c) sum += static_cast<double>(diff[c]) * diff[c];
+        }
+      }
+      const float score = static_cast<float>(sum / static_cast<double>(t * d));
+      sp[i] = score;
+      fp[i] = score >= threshold;
+      if (!fp[i]) {
+        std::copy(src, src + t * d, dst);  // bit for bit
+      } else if (mode == ScoreMode::kConcept) {
+        for (int64_t r = 0; r < t; ++r) decode_row(i * t + r, dst + r * d);
+      }
+    }
+  });
+  return out;
+}
+
+}  // namespace
+
+Deactivation DeactivateEncoded(sae::TopKSae& sae, const at::Tensor& h, const at::Tensor& values,
+                               const at::Tensor& indices, const std::vector<int64_t>& features, double scale,
+                               double tau, ScoreMode mode) {
+  torch::NoGradGuard no_grad;
+  const bool cpu_float = h.device().is_cpu() && h.scalar_type() == at::kFloat &&
+                         values.scalar_type() == at::kFloat && indices.scalar_type() == at::kLong &&
+                         sae->w_dec.device().is_cpu() && sae->w_dec.scalar_type() == at::kFloat;
+  return cpu_float ? DeactivateEncodedCpu(sae, h, values, indices, features, scale, tau, mode)
+                   : DeactivateEncodedTensors(sae, h, values, indices, features, scale, tau, mode);
 }
 
 absl::StatusOr<at::Tensor> Scores(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,

@@ -24,8 +24,30 @@
 namespace warden::itd {
 
 // The K latents with the largest code over positions 1..T-1 of one prompt's
-// activations h [T, d] (row 0, BOS, skipped).
+// activations h [T, d] (row 0, BOS, skipped), among those with a positive
+// code: fewer than K when fewer fire.
 std::vector<int64_t> TopLatents(sae::TopKSae& sae, const at::Tensor& h, int64_t k);
+// The same over positions [begin, end) only.
+std::vector<int64_t> SpanTopLatents(sae::TopKSae& sae, const at::Tensor& h, int64_t begin, int64_t end,
+                                    int64_t k);
+
+// A name in a template ("%" marks it): a prompt whose name tokens are known.
+struct NamedPrompt {
+  std::string templ, name;
+  std::string Text() const;  // the filled prompt
+};
+// Every name in every template, name-major (as itd_data.h's Fill).
+std::vector<NamedPrompt> FillNamed(const std::vector<std::string>& templates,
+                                   const std::vector<std::string>& names);
+// The name's tokens in the filled prompt, as positions of its token sequence
+// with BOS at 0: [begin, end).
+struct NameSpan {
+  int64_t begin = 0, end = 0;
+};
+// InvalidArgument when the template has no "%", the name does not tokenize on
+// its own there (letters glued to "%"), or the prompt overflows the context.
+absl::StatusOr<NameSpan> FindNameSpan(const clip::ClipTokenizer& tokenizer, const std::string& templ,
+                                      const std::string& name);
 
 // Top_K(p) of one prompt, tokenized alone (no padding).
 absl::StatusOr<std::vector<int64_t>> PromptTopLatents(clip::ClipTextModel& model,
@@ -50,8 +72,15 @@ absl::StatusOr<std::vector<int64_t>> SelectConceptFeatures(
 //   F = the (up to) K latents with the highest firing rate on the targets, among
 //       those firing on at least `min_target_rate` of the targets and on at most
 //       `max_retain_rate` of the retain prompts (ties: lower retain rate, then id).
+//
+// Name spans (issue 19; top-K only): a named prompt's Top_K is taken over the
+// name's tokens only (FindNameSpan), not the template's, and retained names
+// join G by their name spans too; other retain prompts (neutral ones) count
+// over all their positions. Template and position latents then never become
+// candidates, and a latent that fires on other people's names is removed.
 struct SelectionConfig {
   bool by_firing = false;         // false: the paper's contrastive top-K
+  bool name_span = false;         // top-K over the name's tokens (see above)
   int64_t k = 64;                 // K of Top_K; by firing: the most features per concept
   double min_target_rate = 0.5;   // by firing only
   double max_retain_rate = 0.01;  // by firing only
@@ -74,12 +103,17 @@ std::vector<int64_t> SelectByFiring(const std::vector<std::vector<int64_t>>& tar
 class ConceptSelector {
  public:
   // The model, tokenizer and SAE must outlive the selector.
+  // `retained_names` join the retain set: by their name spans with
+  // config.name_span, else as whole prompts.
   static absl::StatusOr<ConceptSelector> Create(clip::ClipTextModel& model,
                                                 const clip::ClipTokenizer& tokenizer, sae::TopKSae& sae,
                                                 int64_t layer, const std::vector<std::string>& retains,
-                                                const SelectionConfig& config);
+                                                const SelectionConfig& config,
+                                                const std::vector<NamedPrompt>& retained_names = {});
   // One prompt's Top_K latents, or the latents firing on it.
   absl::StatusOr<std::vector<int64_t>> PromptLatents(const std::string& prompt) const;
+  // The same for a named prompt: over its name span with config.name_span.
+  absl::StatusOr<std::vector<int64_t>> NamedLatents(const NamedPrompt& prompt) const;
   // F of one concept from its prompts' PromptLatents.
   std::vector<int64_t> Select(const std::vector<std::vector<int64_t>>& prompt_latents) const;
   // Both: F of one concept from its prompts.

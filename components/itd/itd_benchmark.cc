@@ -2,7 +2,8 @@
 // [77 tokens × d] · [d × n_latents] that every SAE encode must do:
 //   BM_EncoderGemm   the bare GEMM (the bound)
 //   BM_SaeEncode     encode: GEMM + biases + top-k + ReLU (goal: >= 0.8× GEMM throughput)
-//   BM_Gate          encode + feature scaling + decode + score + select (goal: <= 1.25× GEMM)
+//   BM_Gate          encode + feature scaling + decode + score + select (goal: <= 1.25× GEMM);
+//                    second argument: 0 paper score, 1 concept score, 2 concept score, no feature fires
 //   BM_EncodeGemmPart, BM_TopKPart  where the encode's time goes
 //   BM_PortableEncode the torch-free core (what the browser runs), same shapes
 //   BM_PortableGate  the whole torch-free gate on one prompt (Arg 0: paper score, 1: concept score)
@@ -113,13 +114,20 @@ void BM_TopKPart(benchmark::State& state) {
   }
 }
 
+// Second argument: 0 the paper's score; 1 the concept score with concept
+// features among the codes (about half the tokens hit one); 2 the concept
+// score with none (the common case of a neutral prompt: nothing decoded).
 void BM_Gate(benchmark::State& state) {
   const int64_t d = state.range(0);
   sae::TopKSae& s = SaeOfWidth(d);
   const at::Tensor h = at::randn({1, kTokens, d});
-  const std::vector<int64_t> features = SomeFeatures();
+  const int mode = static_cast<int>(state.range(1));
+  const std::vector<int64_t> features = mode == 2 ? std::vector<int64_t>{} : SomeFeatures();
+  const itd::ScoreMode score = mode == 0 ? itd::ScoreMode::kPaper : itd::ScoreMode::kConcept;
   torch::NoGradGuard no_grad;
-  for (auto _ : state) benchmark::DoNotOptimize(itd::Deactivate(s, h, features, -8, 1.0).output.data_ptr());
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(itd::Deactivate(s, h, features, -8, 1.0, score).output.data_ptr());
+  }
   SetFlops(state, d);
 }
 
@@ -180,7 +188,13 @@ BENCHMARK(BM_EncodeGemmPart)
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 BENCHMARK(BM_TopKPart)->Unit(benchmark::kMicrosecond)->UseRealTime();
-BENCHMARK(BM_Gate)->Arg(256)->Arg(768)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_Gate)
+    ->Args({256, 0})
+    ->Args({256, 1})
+    ->Args({256, 2})
+    ->Args({768, 0})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 BENCHMARK(BM_PortableEncode)->Arg(256)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_PortableGate)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_PromptToVerdict)->Arg(1)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -1,10 +1,14 @@
 // The ItD prompt sets: disjoint, deterministic splits from the installed data.
 #include "components/itd/itd_data.h"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <set>
+#include <unordered_set>
 
-#include <gtest/gtest.h>
+#include "components/clip/pretrain.h"
+#include "components/tensor/text_datasets.h"
 
 namespace warden::itd {
 namespace {
@@ -58,6 +62,34 @@ TEST(ItdDataTest, AdversarialSpellingsChangeTheNameDeterministically) {
       EXPECT_EQ(i.size(), name.size() + 1);
       // One edit: lengths differ by at most one.
       EXPECT_LE(std::max(m.size(), name.size()) - std::min(m.size(), name.size()), 1u);
+    }
+  }
+}
+
+// No evaluation prompt (held-out or paraphrase template, any name of the
+// family) is a training prompt of the default encoder or of the SAE.
+TEST(ItdDataTest, EvaluationPromptsAreNotTrainingPrompts) {
+  absl::StatusOr<std::vector<std::string>> encoder_corpus = clip::PretrainCorpus(0);
+  absl::StatusOr<std::vector<std::string>> sae_corpus = SaeCorpus(0);
+  ASSERT_TRUE(encoder_corpus.ok()) << encoder_corpus.status();
+  ASSERT_TRUE(sae_corpus.ok()) << sae_corpus.status();
+  std::unordered_set<std::string> seen(encoder_corpus->begin(), encoder_corpus->end());
+  seen.insert(sae_corpus->begin(), sae_corpus->end());
+  for (Family family : {Family::kCelebrity, Family::kArtist, Family::kUnsafe}) {
+    absl::StatusOr<FamilySplit> split = MakeFamilySplit(family, 1, 0, 0);
+    ASSERT_TRUE(split.ok()) << split.status();
+    // Every name of the family: the split's targets and retained names are drawn from them.
+    absl::StatusOr<std::vector<std::string>> names =
+        family == Family::kCelebrity ? tensor::LoadPromptList("people/celebrity")
+        : family == Family::kArtist  ? tensor::LoadPromptList("artist/all")
+                                     : tensor::LoadUnsafeTerms();
+    ASSERT_TRUE(names.ok()) << names.status();
+    for (const auto* templates : {&split->heldout_templates, &split->paraphrase_templates}) {
+      int leaked = 0;
+      for (const std::string& prompt : Fill(*templates, *names)) {
+        if (seen.count(prompt) && ++leaked <= 3) ADD_FAILURE() << FamilyName(family) << ": " << prompt;
+      }
+      EXPECT_EQ(leaked, 0) << FamilyName(family);
     }
   }
 }

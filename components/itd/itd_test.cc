@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+
 #include "components/clip/default_encoder.h"
 #include "components/clip/pretrain.h"
 #include "components/clip/vocab.h"
@@ -74,6 +76,50 @@ TEST_F(ItdTest, SelectionExcludesRetainedFeatures) {
     }
   }
   EXPECT_FALSE(SelectConceptFeatures(*model_, *tokenizer_, *sae_, kLayer, {}, retains, 8).ok());
+}
+
+// Name spans: every selected feature fires on a target's name tokens (not only
+// on its template's), none is among the retained names' span latents, and the
+// same selection without spans reads whole prompts.
+TEST_F(ItdTest, NameSpanSelectionReadsOnlyTheNamesTokens) {
+  const std::vector<std::string> templates = {"a photo of %", "a portrait of %", "% smiling"};
+  const std::vector<NamedPrompt> targets = FillNamed(templates, {"tom cruise", "emma watson"});
+  const std::vector<NamedPrompt> retained =
+      FillNamed(templates, {"brad pitt", "taylor swift", "keanu reeves"});
+  SelectionConfig config;
+  config.k = 8;
+  config.name_span = true;
+  absl::StatusOr<ConceptSelector> selector =
+      ConceptSelector::Create(*model_, *tokenizer_, *sae_, kLayer, {"a bowl of fruit"}, config, retained);
+  ASSERT_TRUE(selector.ok()) << selector.status();
+  std::vector<std::vector<int64_t>> latents;
+  for (const NamedPrompt& p : targets) latents.push_back(*selector->NamedLatents(p));
+  const std::vector<int64_t> features = selector->Select(latents);
+  ASSERT_FALSE(features.empty());
+  torch::NoGradGuard no_grad;
+  // The largest code of each latent over any target's name span.
+  at::Tensor span_max = at::zeros({sae_->get()->config().n_latents});
+  for (const NamedPrompt& p : targets) {
+    const NameSpan span = *FindNameSpan(*tokenizer_, p.templ, p.name);
+    const at::Tensor h = *sae::LayerActivations(*model_, *tokenizer_, {p.Text()}, kLayer);
+    const at::Tensor z = (*sae_)->DenseCode((*sae_)->Encode(h.slice(0, span.begin, span.end)));
+    span_max = at::maximum(span_max, std::get<0>(z.max(0)));
+  }
+  for (int64_t j : features) EXPECT_GT(span_max[j].item<float>(), 0) << j;
+  for (const NamedPrompt& r : retained) {
+    for (int64_t j : *selector->NamedLatents(r)) {
+      EXPECT_FALSE(std::binary_search(features.begin(), features.end(), j)) << r.Text() << " " << j;
+    }
+  }
+  // Without spans a named prompt is its whole text.
+  config.name_span = false;
+  absl::StatusOr<ConceptSelector> whole =
+      ConceptSelector::Create(*model_, *tokenizer_, *sae_, kLayer, {"a bowl of fruit"}, config, retained);
+  ASSERT_TRUE(whole.ok());
+  EXPECT_EQ(*whole->NamedLatents(targets[0]), *whole->PromptLatents(targets[0].Text()));
+  config.by_firing = true;
+  config.name_span = true;
+  EXPECT_FALSE(ConceptSelector::Create(*model_, *tokenizer_, *sae_, kLayer, {"x"}, config).ok());
 }
 
 TEST_F(ItdTest, GateSeparatesTargetsAndPassesOthersThroughBitExactly) {
@@ -276,6 +322,80 @@ TEST_F(ItdTest, EvaluationOnATinyConfig) {
   EXPECT_LE(report->attacks[0].evaded, report->attacks[0].attacked);
   EXPECT_NE(EvalRowsTsv(*report).find("celebrity\t2\t"), std::string::npos);
   EXPECT_NE(ScalingPlotSvg(*report).find("<svg"), std::string::npos);
+}
+
+sae::SaeConfig TinySae() {
+  sae::SaeConfig c;
+  c.d_model = 16;
+  c.n_latents = 64;
+  c.k = 8;
+  return c;
+}
+
+// A prompt on which only 3 latents fire (all others have a large negative
+// latent bias): Top_K with K = 10 must not pad with zero-activation latents.
+TEST(TopLatentsTest, OnlyPositiveLatentsAreCandidates) {
+  torch::manual_seed(0);
+  sae::TopKSae sae(TinySae());
+  const std::vector<int64_t> live = {5, 17, 40};
+  {
+    torch::NoGradGuard no_grad;
+    sae->b_lat.fill_(-100);
+    for (int64_t j : live) sae->b_lat[j] = 100;
+  }
+  const at::Tensor h = torch::randn({6, 16});
+  std::vector<int64_t> top = TopLatents(sae, h, 10);
+  std::sort(top.begin(), top.end());
+  EXPECT_EQ(top, live);
+  EXPECT_TRUE(TopLatents(sae, h.slice(0, 0, 1), 10).empty());  // BOS only: nothing to select
+}
+
+// The gate's one-pass CPU path (itd.cc) against the spec's formulas written
+// with tensor ops: same verdicts, scores and flagged outputs within 1e-5,
+// unflagged prompts bit for bit.
+TEST(DeactivateTest, FusedGateEqualsTheFormulas) {
+  torch::manual_seed(2);
+  sae::TopKSae sae(TinySae());
+  {
+    torch::NoGradGuard no_grad;
+    sae->b_pre.normal_();
+    sae->b_lat.normal_(0, 0.3);
+  }
+  const int64_t b = 6, t = 7, d = 16;
+  const at::Tensor h = torch::randn({b, t, d});
+  const std::vector<int64_t> features = {1, 3, 8, 13, 21, 34, 55};
+  torch::NoGradGuard no_grad;
+  const auto e = sae->Encode(h.reshape({b * t, d}));
+  const at::Tensor values = e.values.view({b, t, -1}), indices = e.indices.view({b, t, -1});
+  at::Tensor hit = at::isin(indices, at::tensor(features, at::kLong));
+  hit.select(1, 0).fill_(false);
+  const at::Tensor scaled = at::where(hit, values * -8, values);
+  const at::Tensor modified =
+      sae->Decode(scaled.reshape({b * t, -1}), indices.reshape({b * t, -1})).view({b, t, d});
+  const at::Tensor delta = sae->Decode((scaled - values).reshape({b * t, -1}), indices.reshape({b * t, -1}),
+                                       /*add_bias=*/false)
+                               .view({b, t, d});
+  for (ScoreMode mode : {ScoreMode::kPaper, ScoreMode::kConcept}) {
+    const at::Tensor want_scores = (mode == ScoreMode::kPaper ? modified - h : delta).pow(2).mean({1, 2});
+    // τ at the median score: some prompts flagged, some not.
+    const double tau = std::get<0>(want_scores.sort()).select(0, b / 2).item<double>();
+    const Deactivation got = Deactivate(sae, h, features, -8, tau, mode);
+    ASSERT_TRUE(at::allclose(got.scores, want_scores, 1e-5, 1e-7)) << ScoreModeName(mode);
+    ASSERT_TRUE(at::equal(got.flagged, want_scores >= tau)) << ScoreModeName(mode);
+    ASSERT_GT(got.flagged.sum().item<int64_t>(), 0);
+    ASSERT_LT(got.flagged.sum().item<int64_t>(), b);
+    for (int64_t i = 0; i < b; ++i) {
+      if (got.flagged[i].item<bool>()) {
+        EXPECT_TRUE(at::allclose(got.output[i], modified[i], 1e-5, 1e-5)) << i;
+      } else {
+        EXPECT_TRUE(at::equal(got.output[i], h[i])) << i;
+      }
+    }
+  }
+  // No concept feature among the codes: concept score 0, nothing flagged at τ > 0.
+  const Deactivation none = Deactivate(sae, h, {}, -8, 1e-9, ScoreMode::kConcept);
+  EXPECT_EQ(none.scores.abs().max().item<float>(), 0.0f);
+  EXPECT_TRUE(at::equal(none.output, h));
 }
 
 TEST(ConceptRegistryTest, JsonRoundTripAndUnion) {

@@ -3,9 +3,13 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <array>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "components/tensor/runtime.h"
 #include "components/tensor/safetensors.h"
 #include "components/tensor/safetensors_torch.h"
 
@@ -44,10 +48,49 @@ at::Tensor TopKIndicesByRow(const at::Tensor& pre, int64_t k) {
 
 }  // namespace
 
+const at::Tensor& TopKSaeImpl::FoldedBias() {
+  const std::array<int64_t, 3> versions = {static_cast<int64_t>(w_enc._version()),
+                                           static_cast<int64_t>(b_pre._version()),
+                                           static_cast<int64_t>(b_lat._version())};
+  if (!folded_bias_.defined() || versions != folded_versions_) {
+    torch::NoGradGuard no_grad;
+    folded_bias_ = (b_lat - at::mv(w_enc, b_pre)).to(at::kFloat).contiguous();
+    folded_versions_ = versions;
+  }
+  return folded_bias_;
+}
+
 TopKSaeImpl::Encoded TopKSaeImpl::Encode(const at::Tensor& h) {
   Encoded e;
   const int64_t k = std::min(config_.k, config_.n_latents);
-  if (h.dim() == 2 && h.device().is_cpu() && w_enc.scalar_type() == at::kFloat && h.scalar_type() == at::kFloat) {
+  const bool cpu_float = h.dim() == 2 && h.device().is_cpu() && w_enc.device().is_cpu() &&
+                         w_enc.scalar_type() == at::kFloat && h.scalar_type() == at::kFloat;
+  if (cpu_float && !at::GradMode::is_enabled()) {
+    // Inference: u = h W_encᵀ + (b_lat − W_enc b_pre), the bias folded into the
+    // top-k scan, which also writes the kept values (no pass over all of u).
+    const at::Tensor u = tensor::RowParallelMm(h.contiguous(), w_enc.t());
+    const at::Tensor& bias = FoldedBias();
+    const int64_t rows = u.size(0), n = u.size(1);
+    e.values = at::empty({rows, k}, at::kFloat);
+    e.indices = at::empty({rows, k}, at::kLong);
+    const float* up = u.data_ptr<float>();
+    const float* bp = bias.data_ptr<float>();
+    float* vp = e.values.data_ptr<float>();
+    int64_t* ip = e.indices.data_ptr<int64_t>();
+    at::parallel_for(0, rows, 8, [&](int64_t begin, int64_t end) {
+      std::vector<int32_t> idx(k);
+      for (int64_t r = begin; r < end; ++r) {
+        const float* ur = up + r * n;
+        TopKIndicesBiased(ur, bp, static_cast<int>(n), static_cast<int>(k), idx.data());
+        for (int64_t i = 0; i < k; ++i) {
+          ip[r * k + i] = idx[i];
+          vp[r * k + i] = std::max(0.0f, ur[idx[i]] + bp[idx[i]]);
+        }
+      }
+    });
+    return e;
+  }
+  if (cpu_float) {
     e.pre = at::addmm(b_lat, h - b_pre, w_enc.t());
     e.indices = TopKIndicesByRow(e.pre, k);
     e.values = at::relu(e.pre.gather(1, e.indices));  // differentiable in pre
@@ -68,8 +111,7 @@ at::Tensor TopKSaeImpl::Decode(const at::Tensor& values, const at::Tensor& indic
 }
 
 at::Tensor TopKSaeImpl::DenseCode(const Encoded& e) const {
-  return at::zeros({e.values.size(0), config_.n_latents}, e.values.options())
-      .scatter(1, e.indices, e.values);
+  return at::zeros({e.values.size(0), config_.n_latents}, e.values.options()).scatter(1, e.indices, e.values);
 }
 
 void TopKSaeImpl::ConstrainDecoder() {
@@ -155,12 +197,17 @@ SaeWeights ToPortable(TopKSae& sae) {
 
 absl::Status SaveSae(TopKSae& sae, const std::string& path, bool half) {
   const SaeConfig& c = sae->config();
-  const nlohmann::json config = {{"d_model", c.d_model}, {"n_latents", c.n_latents}, {"k", c.k},
-                                 {"auxk", c.auxk}, {"dead_steps", c.dead_steps}};
+  const nlohmann::json config = {{"d_model", c.d_model},
+                                 {"n_latents", c.n_latents},
+                                 {"k", c.k},
+                                 {"auxk", c.auxk},
+                                 {"dead_steps", c.dead_steps}};
   auto stored = [half](const at::Tensor& t) { return half ? t.detach().to(at::kHalf) : t.detach(); };
   return tensor::SaveSafetensors(path,
-                                 {{"w_enc", stored(sae->w_enc)}, {"w_dec", stored(sae->w_dec)},
-                                  {"b_pre", stored(sae->b_pre)}, {"b_lat", stored(sae->b_lat)}},
+                                 {{"w_enc", stored(sae->w_enc)},
+                                  {"w_dec", stored(sae->w_dec)},
+                                  {"b_pre", stored(sae->b_pre)},
+                                  {"b_lat", stored(sae->b_lat)}},
                                  {{"warden.sae", config.dump()}});
 }
 
@@ -184,14 +231,16 @@ absl::StatusOr<TopKSae> LoadSae(const std::string& path) {
   }
   TopKSae sae(c);
   torch::NoGradGuard no_grad;
-  std::map<std::string, at::Tensor> params = {{"w_enc", sae->w_enc}, {"w_dec", sae->w_dec},
-                                              {"b_pre", sae->b_pre}, {"b_lat", sae->b_lat}};
+  std::map<std::string, at::Tensor> params = {
+      {"w_enc", sae->w_enc}, {"w_dec", sae->w_dec}, {"b_pre", sae->b_pre}, {"b_lat", sae->b_lat}};
   size_t found = 0;
   for (const auto& [name, value] : *tensors) {
     auto it = params.find(name);
-    if (it == params.end()) return absl::InvalidArgumentError(absl::StrCat(path, ": unexpected tensor \"", name, "\""));
+    if (it == params.end())
+      return absl::InvalidArgumentError(absl::StrCat(path, ": unexpected tensor \"", name, "\""));
     if (value.sizes() != it->second.sizes() || !at::isFloatingType(value.scalar_type())) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": tensor \"", name, "\" has the wrong shape or dtype"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": tensor \"", name, "\" has the wrong shape or dtype"));
     }
     it->second.copy_(value);
     ++found;

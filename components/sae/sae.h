@@ -10,6 +10,7 @@
 #include <torch/nn/pimpl.h>
 #include <torch/optim/optimizer.h>
 
+#include <array>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -21,10 +22,10 @@ struct SaeConfig {
   int64_t d_model = 256;
   int64_t n_latents = 4096;
   int64_t k = 32;
-  int64_t auxk = 256;             // AuxK: top entries among dead latents
+  int64_t auxk = 256;  // AuxK: top entries among dead latents
   double auxk_coef = 1.0 / 32;
-  int64_t dead_steps = 200;       // a latent is dead after this many steps without firing
-  double fire_threshold = 1e-3;   // a kept value above this counts as firing
+  int64_t dead_steps = 200;      // a latent is dead after this many steps without firing
+  double fire_threshold = 1e-3;  // a kept value above this counts as firing
 };
 
 class TopKSaeImpl : public torch::nn::Module {
@@ -34,7 +35,8 @@ class TopKSaeImpl : public torch::nn::Module {
   struct Encoded {
     at::Tensor values;   // [N, k], ReLU'd
     at::Tensor indices;  // [N, k]
-    at::Tensor pre;      // [N, n_latents] pre-activations u
+    at::Tensor pre;      // [N, n_latents] pre-activations u; only with grad mode on (AuxK
+                         // reads them): inference folds the biases into the top-k scan
   };
   Encoded Encode(const at::Tensor& h);  // h: [N, d_model]
   at::Tensor Decode(const at::Tensor& values, const at::Tensor& indices, bool add_bias = true);
@@ -50,7 +52,12 @@ class TopKSaeImpl : public torch::nn::Module {
   at::Tensor steps_since_fired;           // [n], not a parameter
 
  private:
+  // b_lat − W_enc b_pre, recomputed when a parameter has changed (tensor versions).
+  const at::Tensor& FoldedBias();
+
   SaeConfig config_;
+  at::Tensor folded_bias_;
+  std::array<int64_t, 3> folded_versions_ = {-1, -1, -1};
 };
 TORCH_MODULE(TopKSae);
 
@@ -58,17 +65,16 @@ TORCH_MODULE(TopKSae);
 at::Tensor GeometricMedian(const at::Tensor& x);
 
 struct StepLosses {
-  double mse = 0;      // mean squared reconstruction error
-  double scaled = 0;   // mse_scale * mse (the main loss)
-  double auxk = 0;     // AuxK NMSE (0 while no latent is dead)
-  double fvu = 0;      // fraction of variance unexplained
-  int64_t dead = 0;    // latents currently dead
+  double mse = 0;     // mean squared reconstruction error
+  double scaled = 0;  // mse_scale * mse (the main loss)
+  double auxk = 0;    // AuxK NMSE (0 while no latent is dead)
+  double fvu = 0;     // fraction of variance unexplained
+  int64_t dead = 0;   // latents currently dead
 };
 
 // One training step on activations h [N, d]: loss = mse_scale · MSE + auxk_coef · AuxK;
 // backward, decoder constraint, optimizer step; updates the dead-latent counters.
-StepLosses TrainStep(TopKSae& sae, torch::optim::Optimizer& optimizer, const at::Tensor& h,
-                     double mse_scale);
+StepLosses TrainStep(TopKSae& sae, torch::optim::Optimizer& optimizer, const at::Tensor& h, double mse_scale);
 
 // Portable weights of a trained SAE (CPU float copies).
 SaeWeights ToPortable(TopKSae& sae);

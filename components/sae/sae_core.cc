@@ -54,10 +54,17 @@ std::vector<float> PreActivationsBatch(const SaeWeights& w, const float* h, int 
   return u;
 }
 
-void TopKIndices(const float* u, int n, int k, int32_t* indices) {
+namespace {
+
+// The heap scan of TopKIndices over value(j), j in [0, n).
+template <typename Value>
+void TopKBy(const Value& value, int n, int k, int32_t* indices) {
   if (k <= 0) return;
   // "a ranks before b": larger value, or equal value and lower index.
-  const auto before = [u](int32_t a, int32_t b) { return u[a] != u[b] ? u[a] > u[b] : a < b; };
+  const auto before = [&value](int32_t a, int32_t b) {
+    const float va = value(a), vb = value(b);
+    return va != vb ? va > vb : a < b;
+  };
   // heap[0] is the worst of the k kept so far (a min-heap under `before`).
   int32_t* heap = indices;
   int size = 0;
@@ -66,16 +73,26 @@ void TopKIndices(const float* u, int n, int k, int32_t* indices) {
     heap[size++] = j;
     std::push_heap(heap, heap + size, before);
   }
-  float worst = u[heap[0]];
+  float worst = value(heap[0]);
   for (; j < n; ++j) {
-    if (u[j] > worst) {  // a later j never wins a tie
+    if (value(j) > worst) {  // a later j never wins a tie
       std::pop_heap(heap, heap + size, before);
       heap[size - 1] = j;
       std::push_heap(heap, heap + size, before);
-      worst = u[heap[0]];
+      worst = value(heap[0]);
     }
   }
   std::sort_heap(heap, heap + size, before);  // best first
+}
+
+}  // namespace
+
+void TopKIndices(const float* u, int n, int k, int32_t* indices) {
+  TopKBy([u](int32_t j) { return u[j]; }, n, k, indices);
+}
+
+void TopKIndicesBiased(const float* u, const float* bias, int n, int k, int32_t* indices) {
+  TopKBy([u, bias](int32_t j) { return u[j] + bias[j]; }, n, k, indices);
 }
 
 SparseCode EncodeTopK(const SaeWeights& w, const float* h, int k) { return EncodeTopKBatch(w, h, 1, k)[0]; }

@@ -34,6 +34,11 @@ struct SparseCode {
 // by lower index: one pass with a k-entry min-heap, O(n + k log k · hits).
 void TopKIndices(const float* u, int n, int k, int32_t* indices);
 
+// The same over u[j] + bias[j] (as float), without writing the sums: the
+// LibTorch encode folds its biases into this scan instead of a pass over the
+// whole [tokens, n_latents] GEMM result.
+void TopKIndicesBiased(const float* u, const float* bias, int n, int k, int32_t* indices);
+
 // The top-k code of one activation h (d_model floats). k is clamped to n_latents.
 SparseCode EncodeTopK(const SaeWeights& w, const float* h, int k);
 

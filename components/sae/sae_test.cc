@@ -20,14 +20,18 @@ SaeConfig Small() {
   return c;
 }
 
+// A small SAE whose biases are not zero (so every bias term is exercised).
+TopKSae SmallWithBiases() {
+  TopKSae sae(Small());
+  torch::NoGradGuard no_grad;
+  sae->b_pre.normal_();
+  sae->b_lat.normal_(0, 0.1);
+  return sae;
+}
+
 TEST(SaeTest, TorchAndPortableCoreAgree) {
   torch::manual_seed(0);
-  TopKSae sae(Small());
-  {
-    torch::NoGradGuard no_grad;
-    sae->b_pre.normal_();
-    sae->b_lat.normal_(0, 0.1);
-  }
+  TopKSae sae = SmallWithBiases();
   const at::Tensor h = torch::randn({5, 16});
   auto e = sae->Encode(h);
   const at::Tensor recon = sae->Decode(e.values, e.indices);
@@ -66,6 +70,45 @@ TEST(SaeTest, BatchEncodeEqualsPerTokenBitForBit) {
     const SparseCode code = EncodeTopK(w, row, 4);
     EXPECT_EQ(codes[t].indices, code.indices);
     EXPECT_EQ(codes[t].values, code.values);
+  }
+}
+
+TEST(SaeTest, BiasedTopKEqualsTopKOfTheSums) {
+  torch::manual_seed(3);
+  const at::Tensor u = torch::randn({300}), bias = torch::randn({300});
+  // Ties too: the scan must keep the lower index, as TopKIndices does.
+  u.narrow(0, 10, 5).fill_(2.0);
+  bias.narrow(0, 10, 5).fill_(1.0);
+  const at::Tensor sum = (u + bias).contiguous();
+  for (int k : {0, 1, 7, 32, 300}) {
+    std::vector<int32_t> want(k), got(k);
+    TopKIndices(sum.data_ptr<float>(), 300, k, want.data());
+    TopKIndicesBiased(u.data_ptr<float>(), bias.data_ptr<float>(), 300, k, got.data());
+    EXPECT_EQ(got, want) << "k = " << k;
+  }
+}
+
+// Inference folds b_lat − W_enc b_pre into the top-k scan; training keeps the
+// differentiable addmm. Both must pick the same latents and values, and the
+// folded bias must follow parameter updates.
+TEST(SaeTest, InferenceEncodeEqualsTrainingEncode) {
+  torch::manual_seed(1);
+  TopKSae sae = SmallWithBiases();
+  const at::Tensor h = torch::randn({9, 16});
+  for (int round = 0; round < 2; ++round) {
+    const auto train = sae->Encode(h);
+    ASSERT_TRUE(train.pre.defined());
+    TopKSae::Impl::Encoded fast;
+    {
+      torch::NoGradGuard no_grad;
+      fast = sae->Encode(h);
+    }
+    EXPECT_FALSE(fast.pre.defined());
+    EXPECT_TRUE(at::equal(fast.indices, train.indices)) << "round " << round;
+    EXPECT_TRUE(at::allclose(fast.values, train.values.detach(), 1e-5, 1e-5)) << "round " << round;
+    torch::NoGradGuard no_grad;
+    sae->b_pre.add_(0.5);  // an optimizer step changes the parameters in place
+    sae->w_enc.mul_(1.5);
   }
 }
 

@@ -1,12 +1,37 @@
-// Process-wide LibTorch settings for Warden binaries.
+// Process-wide LibTorch settings for Warden binaries, and the one GEMM helper
+// that depends on them.
+//
+// One thread pool: OpenBLAS (Debian's is the pthread build) keeps its own
+// worker threads spinning after each GEMM, and every OpenMP-parallel ATen op
+// right after a GEMM then waits for cores those threads hold: on 2 cores,
+// adding a bias to a 77 × 8192 GEMM result cost 5–6 ms instead of 0.2 ms
+// (docs/benchmarks.md, "ItD gate speed"). So BLAS runs single-threaded and the
+// parallelism is ATen's: over rows (RowParallelMm) or over the batch (ATen's
+// own CPU kernels).
 #ifndef WARDEN_COMPONENTS_TENSOR_RUNTIME_H_
 #define WARDEN_COMPONENTS_TENSOR_RUNTIME_H_
 
+#include <ATen/ATen.h>
+
 namespace warden::tensor {
 
-// Uses every core for intra-op parallelism unless OMP_NUM_THREADS says
-// otherwise (Debian's LibTorch starts with one thread). Call once, early.
+// Uses every core for ATen's intra-op parallelism unless OMP_NUM_THREADS says
+// otherwise (Debian's LibTorch starts with one thread), and makes BLAS
+// single-threaded unless OPENBLAS_NUM_THREADS says otherwise. Call once,
+// early, before any other thread runs torch code.
 void InitTorchRuntime();
+
+// Sets OpenBLAS's thread count if the process has OpenBLAS loaded; returns
+// false (and does nothing) for any other BLAS.
+bool SetBlasThreads(int threads);
+
+// OpenBLAS's thread count, or -1 for another BLAS.
+int BlasThreads();
+
+// a [m, k] · b [k, n] as one GEMM per ATen thread on a block of a's rows, when
+// BLAS is single-threaded; at::mm otherwise. No autograd (call under
+// NoGradGuard); float CPU tensors.
+at::Tensor RowParallelMm(const at::Tensor& a, const at::Tensor& b);
 
 }  // namespace warden::tensor
 

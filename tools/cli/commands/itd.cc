@@ -19,11 +19,13 @@
 #include "components/itd/filter.h"
 #include "components/itd/itd.h"
 #include "components/itd/itd_data.h"
+#include "components/itd/probe.h"
 #include "components/itd/registry_builder.h"
 #include "components/tensor/atomic_file.h"
 #include "components/tensor/safetensors_torch.h"
 #include "tools/cli/commands/sae.h"
 #include "tools/cli/flags.h"
+#include "tools/cli/output.h"
 #include "tools/cli/progress.h"
 
 namespace warden::itd {
@@ -340,6 +342,64 @@ class InterpretCommand : public cli::Command {
   int64_t top_ = 5, max_features_ = 8, corpus_size_ = 4000;
 };
 
+class ProbeCommand : public cli::Command {
+ public:
+  std::string Summary() const override {
+    return "per-layer identity probe at a name's last token: which layer tells the family's names apart";
+  }
+  void DefineFlags(cli::FlagSet& flags) override {
+    flags.String("clip_weights", &clip_weights_, "HF CLIPTextModel folder (default: the embedded encoder)");
+    flags.String("family", &family_, "celebrity, artist or unsafe");
+    flags.Int("names", &names_, "names probed, drawn by --seed (0: every name of the family)");
+    flags.Int("seed", &seed_, "seed of the name draw");
+    flags.String("out", &out_path_, "table (.tsv); the plot goes beside it as .svg (empty: print only)");
+  }
+  absl::Status Run(const std::vector<std::string>& args, std::ostream& out) override {
+    if (!args.empty()) return absl::InvalidArgumentError("probe takes no arguments");
+    if (names_ < 0) return absl::InvalidArgumentError("--names must be >= 0");
+    absl::StatusOr<Family> family = ParseFamily(family_);
+    if (!family.ok()) return family.status();
+    // Every name: ask for one target and as many retained names as the list has.
+    absl::StatusOr<FamilySplit> split =
+        MakeFamilySplit(*family, names_ > 0 ? names_ : 1, 0, static_cast<uint64_t>(seed_));
+    if (!split.ok()) return split.status();
+    std::vector<std::string> names = split->targets;
+    if (names_ == 0) {
+      for (int64_t n = 2;; n *= 2) {
+        absl::StatusOr<FamilySplit> more = MakeFamilySplit(*family, n, 0, static_cast<uint64_t>(seed_));
+        if (!more.ok()) break;
+        names = more->targets;
+      }
+    }
+    absl::StatusOr<std::unique_ptr<clip::ClipTokenizer>> tokenizer = clip::LoadClipTokenizer();
+    if (!tokenizer.ok()) return tokenizer.status();
+    absl::StatusOr<clip::ClipTextModel> model = clip::LoadTextEncoder(clip_weights_);
+    if (!model.ok()) return model.status();
+    (*model)->eval();
+    absl::StatusOr<ProbeReport> report =
+        IdentityProbe(*model, **tokenizer, names, split->selection_templates, split->heldout_templates,
+                      [](const std::string& s) { cli::ShowProgress(s); });
+    cli::ShowProgress(report.ok() ? "probe done" : "probe failed", /*done=*/true);
+    if (!report.ok()) return report.status();
+    out << ProbeTsv(*report);
+    out << absl::StrFormat("probed in %.1f s\n", report->seconds);
+    if (!out_path_.empty()) {
+      const std::string svg = cli::OutputStem(out_path_, {".tsv"}) + ".svg";
+      const std::string title = absl::StrCat("identity probe, ", family_, ": ", report->names, " names");
+      for (const auto& [path, text] : {std::pair<std::string, std::string>{out_path_, ProbeTsv(*report)},
+                                       {svg, ProbePlotSvg(*report, title)}}) {
+        if (absl::Status s = tensor::WriteTextAtomically(path, text); !s.ok()) return s;
+      }
+      out << "wrote " << out_path_ << " and " << svg << "\n";
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::string clip_weights_, family_ = "celebrity", out_path_;
+  int64_t names_ = 0, seed_ = 0;
+};
+
 class EvalCommand : public cli::Command {
  public:
   std::string Summary() const override {
@@ -354,6 +414,8 @@ class EvalCommand : public cli::Command {
                  "topk (the paper's contrastive top-K) or firing (ours: firing rates)");
     flags.Int("k", &config_.selection.k,
               "K: of the contrastive top-K, or the most features per concept with --selection=firing");
+    flags.Bool("name_span", &config_.selection.name_span,
+               "--selection=topk: Top_K over the name's tokens only, retained names by theirs too");
     flags.Double("min_target_rate", &config_.selection.min_target_rate,
                  "--selection=firing: fires on at least this share of targets");
     flags.Double("max_retain_rate", &config_.selection.max_retain_rate,
@@ -464,6 +526,7 @@ void RegisterItdCommands(cli::CommandRegistry& registry) {
   registry.Add("itd", "embed", [] { return std::make_unique<EmbedCommand>(); });
   registry.Add("itd", "interpret", [] { return std::make_unique<InterpretCommand>(); });
   registry.Add("itd", "eval", [] { return std::make_unique<EvalCommand>(); });
+  registry.Add("itd", "probe", [] { return std::make_unique<ProbeCommand>(); });
 }
 
 absl::Status RunItdDemo(std::ostream& out) {
