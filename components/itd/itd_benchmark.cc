@@ -83,7 +83,8 @@ void BM_SaeEncode(benchmark::State& state) {
 
 // The encode's two halves: the biased GEMM and the row-wise top-k. Variants of
 // the GEMM half (second argument): 0 addmm with the bias, 1 mm alone, 2 mm then
-// add_ the bias, 3 mm of the raw input. With OpenBLAS's own threads, any
+// add_ the bias, 3 mm of the raw input, 4 the same split over ATen's threads by
+// rows (tensor::RowParallelMm, what the encode runs). With OpenBLAS's own threads, any
 // OpenMP-parallel op right after the GEMM (the bias add) waits for cores the
 // BLAS threads still spin on (docs/benchmarks.md).
 void BM_EncodeGemmPart(benchmark::State& state) {
@@ -98,6 +99,7 @@ void BM_EncodeGemmPart(benchmark::State& state) {
     if (variant == 1) r = at::mm(h - s->b_pre, s->w_enc.t());
     if (variant == 2) r = at::mm(h - s->b_pre, s->w_enc.t()).add_(s->b_lat);
     if (variant == 3) r = at::mm(h, s->w_enc.detach().t());
+    if (variant == 4) r = tensor::RowParallelMm(h, s->w_enc.detach().t());
     benchmark::DoNotOptimize(r.data_ptr());
   }
   SetFlops(state, d);
@@ -185,6 +187,7 @@ BENCHMARK(BM_EncodeGemmPart)
     ->Args({256, 1})
     ->Args({256, 2})
     ->Args({256, 3})
+    ->Args({256, 4})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 BENCHMARK(BM_TopKPart)->Unit(benchmark::kMicrosecond)->UseRealTime();

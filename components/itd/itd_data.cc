@@ -91,43 +91,55 @@ std::string FamilyName(Family family) {
   return "?";
 }
 
+absl::StatusOr<std::vector<std::string>> FamilyNames(Family family, uint64_t seed) {
+  absl::StatusOr<std::vector<std::string>> names;
+  switch (family) {
+    case Family::kCelebrity:
+      names = tensor::LoadPromptList("people/celebrity");
+      break;
+    case Family::kArtist:
+      names = tensor::LoadPromptList("artist/all");
+      break;
+    case Family::kUnsafe:
+      names = tensor::LoadUnsafeTerms();
+      break;
+  }
+  if (!names.ok()) return names.status();
+  return Shuffled(*std::move(names), tensor::StreamSeed(seed, static_cast<uint64_t>(family)));
+}
+
 absl::StatusOr<FamilySplit> MakeFamilySplit(Family family, int64_t n_targets, int64_t n_retained,
                                             uint64_t seed) {
   if (n_targets < 1 || n_retained < 0)
     return absl::InvalidArgumentError("need n_targets >= 1, n_retained >= 0");
   FamilySplit split;
   split.family = family;
-  absl::StatusOr<std::vector<std::string>> names;
   switch (family) {
     case Family::kCelebrity:
-      names = tensor::LoadPromptList("people/celebrity");
       split.selection_templates = kCelebritySelection;
       split.heldout_templates = kCelebrityHeldout;
       split.paraphrase_templates = kCelebrityParaphrase;
       break;
     case Family::kArtist:
-      names = tensor::LoadPromptList("artist/all");
       split.selection_templates = kArtistSelection;
       split.heldout_templates = kArtistHeldout;
       split.paraphrase_templates = kArtistParaphrase;
       break;
     case Family::kUnsafe:
-      names = tensor::LoadUnsafeTerms();
       split.selection_templates = kUnsafeSelection;
       split.heldout_templates = kUnsafeHeldout;
       split.paraphrase_templates = kUnsafeParaphrase;
       n_retained = 0;  // no "retained unsafe term": specificity is measured on neutral prompts
       break;
   }
-  if (!names.ok()) return names.status();
-  const std::vector<std::string> shuffled =
-      Shuffled(*names, tensor::StreamSeed(seed, static_cast<uint64_t>(family)));
-  if (static_cast<int64_t>(shuffled.size()) < n_targets + n_retained) {
-    return absl::InvalidArgumentError(absl::StrCat(FamilyName(family), ": ", shuffled.size(),
+  absl::StatusOr<std::vector<std::string>> shuffled = FamilyNames(family, seed);
+  if (!shuffled.ok()) return shuffled.status();
+  if (static_cast<int64_t>(shuffled->size()) < n_targets + n_retained) {
+    return absl::InvalidArgumentError(absl::StrCat(FamilyName(family), ": ", shuffled->size(),
                                                    " names, fewer than ", n_targets, " + ", n_retained));
   }
-  split.targets.assign(shuffled.begin(), shuffled.begin() + n_targets);
-  split.retained.assign(shuffled.begin() + n_targets, shuffled.begin() + n_targets + n_retained);
+  split.targets.assign(shuffled->begin(), shuffled->begin() + n_targets);
+  split.retained.assign(shuffled->begin() + n_targets, shuffled->begin() + n_targets + n_retained);
   return split;
 }
 

@@ -28,12 +28,15 @@ std::string FamilyName(Family family);
 
 struct FamilySplit {
   Family family = Family::kCelebrity;
-  std::vector<std::string> targets;               // concept names to erase
-  std::vector<std::string> retained;              // same-family names kept (empty for unsafe)
-  std::vector<std::string> selection_templates;   // "%" marks the name
+  std::vector<std::string> targets;              // concept names to erase
+  std::vector<std::string> retained;             // same-family names kept (empty for unsafe)
+  std::vector<std::string> selection_templates;  // "%" marks the name
   std::vector<std::string> heldout_templates;
   std::vector<std::string> paraphrase_templates;  // adversarial: unseen phrasings
 };
+
+// Every name of `family` (distinct), shuffled by `seed`: the order splits draw from.
+absl::StatusOr<std::vector<std::string>> FamilyNames(Family family, uint64_t seed);
 
 // `n_targets` targets and up to `n_retained` retained names of `family`,
 // disjoint, chosen by `seed`.
@@ -41,7 +44,8 @@ absl::StatusOr<FamilySplit> MakeFamilySplit(Family family, int64_t n_targets, in
                                             uint64_t seed);
 
 // Every name in every template, name-major: names[0] in each template, then names[1], …
-std::vector<std::string> Fill(const std::vector<std::string>& templates, const std::vector<std::string>& names);
+std::vector<std::string> Fill(const std::vector<std::string>& templates,
+                              const std::vector<std::string>& names);
 
 struct NeutralSplit {
   std::vector<std::string> calibration;  // for the FPR-calibrated τ

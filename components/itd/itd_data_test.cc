@@ -8,7 +8,6 @@
 #include <unordered_set>
 
 #include "components/clip/pretrain.h"
-#include "components/tensor/text_datasets.h"
 
 namespace warden::itd {
 namespace {
@@ -32,6 +31,10 @@ TEST(ItdDataTest, FamilySplitsAreDisjointAndDeterministic) {
       EXPECT_EQ(std::count(a->paraphrase_templates.begin(), a->paraphrase_templates.end(), t), 0) << t;
     }
     EXPECT_EQ(FamilyName(*ParseFamily(FamilyName(family))), FamilyName(family));
+    // The split is a prefix of the seed's name order.
+    absl::StatusOr<std::vector<std::string>> names = FamilyNames(family, 7);
+    ASSERT_TRUE(names.ok()) << names.status();
+    EXPECT_TRUE(std::equal(a->targets.begin(), a->targets.end(), names->begin()));
   }
   EXPECT_FALSE(ParseFamily("dogs").ok());
   EXPECT_FALSE(MakeFamilySplit(Family::kCelebrity, 0, 10, 0).ok());
@@ -78,11 +81,8 @@ TEST(ItdDataTest, EvaluationPromptsAreNotTrainingPrompts) {
   for (Family family : {Family::kCelebrity, Family::kArtist, Family::kUnsafe}) {
     absl::StatusOr<FamilySplit> split = MakeFamilySplit(family, 1, 0, 0);
     ASSERT_TRUE(split.ok()) << split.status();
-    // Every name of the family: the split's targets and retained names are drawn from them.
-    absl::StatusOr<std::vector<std::string>> names =
-        family == Family::kCelebrity ? tensor::LoadPromptList("people/celebrity")
-        : family == Family::kArtist  ? tensor::LoadPromptList("artist/all")
-                                     : tensor::LoadUnsafeTerms();
+    // Every name of the family: the splits' targets and retained names are drawn from them.
+    absl::StatusOr<std::vector<std::string>> names = FamilyNames(family, 0);
     ASSERT_TRUE(names.ok()) << names.status();
     for (const auto* templates : {&split->heldout_templates, &split->paraphrase_templates}) {
       int leaked = 0;

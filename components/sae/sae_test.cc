@@ -3,7 +3,11 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <cstdlib>
+#include <limits>
+#include <numeric>
+#include <random>
 
 #include "components/sae/sae_core.h"
 
@@ -71,6 +75,37 @@ TEST(SaeTest, BatchEncodeEqualsPerTokenBitForBit) {
     EXPECT_EQ(codes[t].indices, code.indices);
     EXPECT_EQ(codes[t].values, code.values);
   }
+}
+
+// The block-skipping scan against a full sort (value descending, ties to the
+// lower index), for lengths around the 16-entry block, with ties and
+// infinities; a NaN in a block must not hide a larger entry beside it.
+TEST(SaeTest, TopKEqualsASortedReference) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal;
+  for (int n : {1, 15, 16, 17, 33, 100, 1000, 8192}) {
+    std::vector<float> u(n);
+    for (float& x : u) x = std::round(normal(rng) * 8) / 8;  // many ties
+    if (n > 40) {
+      u[3] = std::numeric_limits<float>::infinity();
+      u[37] = -std::numeric_limits<float>::infinity();
+    }
+    std::vector<int32_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return u[a] > u[b]; });
+    for (int k : {1, 5, 32}) {
+      if (k > n) continue;
+      std::vector<int32_t> got(k);
+      TopKIndices(u.data(), n, k, got.data());
+      EXPECT_EQ(got, std::vector<int32_t>(order.begin(), order.begin() + k)) << "n = " << n << ", k = " << k;
+    }
+  }
+  std::vector<float> u(64, 0.0f);
+  u[20] = std::numeric_limits<float>::quiet_NaN();
+  u[21] = 5.0f;  // same block as the NaN
+  std::vector<int32_t> top(1);
+  TopKIndices(u.data(), 64, 1, top.data());
+  EXPECT_EQ(top[0], 21);
 }
 
 TEST(SaeTest, BiasedTopKEqualsTopKOfTheSums) {

@@ -359,25 +359,22 @@ class ProbeCommand : public cli::Command {
     if (names_ < 0) return absl::InvalidArgumentError("--names must be >= 0");
     absl::StatusOr<Family> family = ParseFamily(family_);
     if (!family.ok()) return family.status();
-    // Every name: ask for one target and as many retained names as the list has.
-    absl::StatusOr<FamilySplit> split =
-        MakeFamilySplit(*family, names_ > 0 ? names_ : 1, 0, static_cast<uint64_t>(seed_));
+    absl::StatusOr<FamilySplit> split = MakeFamilySplit(*family, 1, 0, 0);  // its templates
     if (!split.ok()) return split.status();
-    std::vector<std::string> names = split->targets;
-    if (names_ == 0) {
-      for (int64_t n = 2;; n *= 2) {
-        absl::StatusOr<FamilySplit> more = MakeFamilySplit(*family, n, 0, static_cast<uint64_t>(seed_));
-        if (!more.ok()) break;
-        names = more->targets;
-      }
+    absl::StatusOr<std::vector<std::string>> names = FamilyNames(*family, static_cast<uint64_t>(seed_));
+    if (!names.ok()) return names.status();
+    if (names_ > static_cast<int64_t>(names->size())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--names=", names_, ": ", family_, " has ", names->size(), " names"));
     }
+    if (names_ > 0) names->resize(names_);
     absl::StatusOr<std::unique_ptr<clip::ClipTokenizer>> tokenizer = clip::LoadClipTokenizer();
     if (!tokenizer.ok()) return tokenizer.status();
     absl::StatusOr<clip::ClipTextModel> model = clip::LoadTextEncoder(clip_weights_);
     if (!model.ok()) return model.status();
     (*model)->eval();
     absl::StatusOr<ProbeReport> report =
-        IdentityProbe(*model, **tokenizer, names, split->selection_templates, split->heldout_templates,
+        IdentityProbe(*model, **tokenizer, *names, split->selection_templates, split->heldout_templates,
                       [](const std::string& s) { cli::ShowProgress(s); });
     cli::ShowProgress(report.ok() ? "probe done" : "probe failed", /*done=*/true);
     if (!report.ok()) return report.status();
