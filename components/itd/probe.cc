@@ -20,15 +20,11 @@ absl::StatusOr<at::Tensor> LastNameTokenStates(clip::ClipTextModel& model,
                                                const std::function<void(const std::string&)>& progress) {
   std::vector<std::string> prompts;
   std::vector<int64_t> positions;
-  for (const std::string& name : names) {
-    for (const std::string& t : templates) {
-      absl::StatusOr<NameSpan> span = FindNameSpan(tokenizer, t, name);
-      if (!span.ok()) return span.status();
-      std::string p = t;
-      p.replace(p.find('%'), 1, name);
-      prompts.push_back(std::move(p));
-      positions.push_back(span->end - 1);
-    }
+  for (const NamedPrompt& p : FillNamed(templates, names)) {
+    absl::StatusOr<NameSpan> span = FindNameSpan(tokenizer, p.templ, p.name);
+    if (!span.ok()) return span.status();
+    prompts.push_back(p.Text());
+    positions.push_back(span->end - 1);
   }
   torch::NoGradGuard no_grad;
   std::vector<at::Tensor> rows;

@@ -15,22 +15,33 @@ bool EnvSet(const char* name) {
   return value != nullptr && *value != '\0';
 }
 
-// OpenBLAS's thread controls, looked up at run time: the binary links
-// libblas.so.3, which Debian's alternatives may point at another BLAS.
+// OpenBLAS's thread controls, looked up once at run time (BlasThreads is on
+// every encode's path): the binary links libblas.so.3, which Debian's
+// alternatives may point at another BLAS.
 using SetThreadsFn = void (*)(int);
 using GetThreadsFn = int (*)();
+
+SetThreadsFn OpenBlasSetThreads() {
+  static const auto set = reinterpret_cast<SetThreadsFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  return set;
+}
+
+GetThreadsFn OpenBlasGetThreads() {
+  static const auto get = reinterpret_cast<GetThreadsFn>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  return get;
+}
 
 }  // namespace
 
 bool SetBlasThreads(int threads) {
-  const auto set = reinterpret_cast<SetThreadsFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  const SetThreadsFn set = OpenBlasSetThreads();
   if (set == nullptr) return false;
   set(std::max(1, threads));
   return true;
 }
 
 int BlasThreads() {
-  const auto get = reinterpret_cast<GetThreadsFn>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  const GetThreadsFn get = OpenBlasGetThreads();
   return get == nullptr ? -1 : get();
 }
 

@@ -378,13 +378,14 @@ class ProbeCommand : public cli::Command {
                       [](const std::string& s) { cli::ShowProgress(s); });
     cli::ShowProgress(report.ok() ? "probe done" : "probe failed", /*done=*/true);
     if (!report.ok()) return report.status();
-    out << ProbeTsv(*report);
+    const std::string tsv = ProbeTsv(*report);
+    out << tsv;
     out << absl::StrFormat("probed in %.1f s\n", report->seconds);
     if (!out_path_.empty()) {
       const std::string svg = cli::OutputStem(out_path_, {".tsv"}) + ".svg";
       const std::string title = absl::StrCat("identity probe, ", family_, ": ", report->names, " names");
-      for (const auto& [path, text] : {std::pair<std::string, std::string>{out_path_, ProbeTsv(*report)},
-                                       {svg, ProbePlotSvg(*report, title)}}) {
+      for (const auto& [path, text] :
+           {std::pair<std::string, std::string>{out_path_, tsv}, {svg, ProbePlotSvg(*report, title)}}) {
         if (absl::Status s = tensor::WriteTextAtomically(path, text); !s.ok()) return s;
       }
       out << "wrote " << out_path_ << " and " << svg << "\n";
