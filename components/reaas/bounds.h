@@ -8,14 +8,21 @@
 //      norm from below: we iterate until the estimate moves by < 1e-7
 //      relatively and inflate it by kNormMargin, which makes the product an
 //      upper bound for any practical purpose, not a proof.
-//  (b) Local bound propagation: for a candidate r, interval bounds over the
-//      ball (the first layer's exactly, r·‖row‖₂ per output; then interval
-//      arithmetic through ReLU) give U_ibp(r) ≥ max ‖f(x+δ) − f(x)‖₂, and the
-//      neurons they prove dead give a local Lipschitz constant
-//      L(r) = ‖W̃_1‖ Π_{l≥2} ‖W̃_l M_{l−1}(r)‖ (M masks the dead inputs:
-//      every Jacobian on the ball is W̃_L D_{L−1} ⋯ D_1 W̃_1 with 0 ≤ D ≤ M).
-//      U(r) = min(U_ibp(r), L(r)·r) is monotone in r; a binary search finds
-//      the largest r with U(r) ≤ R′(1 − 1e-6), never below (a)'s radius.
+//  (b) Local bound propagation: for a candidate r, bounds on every layer's
+//      pre-activations over the ball — the first layer's exactly
+//      (r·‖row‖₂ per output), the others by interval arithmetic through ReLU
+//      (Relaxation::kInterval) or, tighter, by back-substituting each
+//      neuron's linear bound through the ReLUs' linear relaxations to the
+//      input (Relaxation::kLinear, CROWN: Zhang et al., NeurIPS 2018, the
+//      family of bounds the REaaS paper uses; intersected with the
+//      intervals) — give a box around f(x+δ) and so U_box(r) ≥
+//      max ‖f(x+δ) − f(x)‖₂; the neurons they prove dead give a local
+//      Lipschitz constant L(r) = ‖W̃_1‖ Π_{l≥2} ‖W̃_l M_{l−1}(r)‖ (M masks
+//      the dead inputs: every Jacobian on the ball is W̃_L D_{L−1} ⋯ D_1 W̃_1
+//      with 0 ≤ D ≤ M). U(r) = min(U_box(r), L(r)·r); a search (doubling,
+//      then bisection) returns the largest r it verified with
+//      U(r) ≤ R′(1 − 1e-6), never below (a)'s radius. Every returned radius
+//      was verified directly, so soundness does not rest on U's monotonicity.
 //  (c) PGD on ‖f(x+δ) − f(x)‖₂ over the ℓ2 ball, with a search over r:
 //      the smallest r at which it finds a δ reaching R′ is an upper bound on
 //      the true radius. A check only, never a certificate.
@@ -60,19 +67,36 @@ LipschitzBound GlobalLipschitz(const FoldedEncoder& encoder, const PowerIteratio
 // (a): R′(1 − kStrict) / L. InvalidArgument for R′ < 0 or NaN.
 absl::StatusOr<double> LipschitzRadius(const LipschitzBound& bound, double feature_radius);
 
+enum class Relaxation {
+  kInterval,  // interval arithmetic through every ReLU
+  kLinear,    // CROWN back-substitution, intersected with the intervals
+};
+
+struct BoundOptions {
+  Relaxation relaxation = Relaxation::kLinear;
+  PowerIteration power;  // for the masked norms of L(r)
+  // kLinear carries m neurons' coefficients back at once, in blocks of about
+  // this many floats (m × the widest layer below them, both signs).
+  int64_t chunk_floats = int64_t{1} << 24;
+  // kLinear carries a conv neuron's coefficients as receptive-field patches
+  // (same bounds, a small fraction of the work); false: as full maps.
+  bool patches = true;
+};
+
 struct BallBounds {
-  at::Tensor lower, upper;    // per feature, over the ball
-  double interval_deviation;  // U_ibp(r)
-  double local_lipschitz;     // L(r)
-  double deviation() const;   // min(U_ibp, L(r)·r): the bound on ‖f(x+δ) − f(x)‖₂
+  at::Tensor lower, upper;   // per feature, over the ball
+  double box_deviation;      // U_box(r): ‖max(upper − f(x), f(x) − lower)‖₂
+  double local_lipschitz;    // L(r)
+  double deviation() const;  // min(U_box, L(r)·r): the bound on ‖f(x+δ) − f(x)‖₂
   double radius = 0;
+  int64_t unstable = 0;  // hidden ReLUs whose pre-activation bounds straddle 0
 };
 // Bounds for one image x (1 × S × S or 1 × 1 × S × S) and radius r ≥ 0;
 // `global` (GlobalLipschitz of the encoder) serves the layers no mask changes.
 // With `enough` > 0, the local Lipschitz constant is skipped (left at the
-// global one) when the interval bound alone is ≤ enough.
+// global one) when the box bound alone is ≤ enough.
 absl::StatusOr<BallBounds> BoundBall(const FoldedEncoder& encoder, const LipschitzBound& global,
-                                     const at::Tensor& x, double r, const PowerIteration& options = {},
+                                     const at::Tensor& x, double r, const BoundOptions& options = {},
                                      double enough = 0);
 
 struct PropagationResult {
@@ -83,8 +107,8 @@ struct PropagationResult {
 // search stops at relative width `tolerance`.
 absl::StatusOr<PropagationResult> PropagationRadius(const FoldedEncoder& encoder,
                                                     const LipschitzBound& global, const at::Tensor& x,
-                                                    double feature_radius, double tolerance = 1e-3,
-                                                    const PowerIteration& options = {});
+                                                    double feature_radius, const BoundOptions& options = {},
+                                                    double tolerance = 1e-3);
 
 struct PgdOptions {
   int64_t steps = 40;

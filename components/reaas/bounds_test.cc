@@ -1,14 +1,16 @@
 // F2IPerturb's bounds: power iteration finds a layer's exact operator norm
 // (against the dense matrix's largest singular value), the interval bounds
 // contain every sampled perturbation, U(r) grows with r, and on every test
-// input R(Lipschitz) ≤ R(bound propagation) ≤ R(PGD) — the certificate never
-// exceeds what an attack reaches.
+// input R(Lipschitz) ≤ R(intervals) ≤ R(linear relaxation) ≤ R(PGD) — the
+// certificate never exceeds what an attack reaches; where every ReLU is
+// stable the linear bounds are exact (r times each feature's gradient norm).
 #include "components/reaas/bounds.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <cmath>
+#include <iostream>
 
 #include "components/status/status_matchers.h"
 
@@ -61,45 +63,110 @@ TEST(BoundsTest, PowerIterationFindsTheExactOperatorNorm) {
   EXPECT_NEAR(OperatorNorm(linear, {}, {}) / (1 + kNormMargin), LargestSingularValue(Dense(linear)), 1e-5);
 }
 
-TEST(BoundsTest, IntervalsContainThePerturbedFeaturesAndGrowWithR) {
+constexpr Relaxation kBoth[] = {Relaxation::kInterval, Relaxation::kLinear};
+
+TEST(BoundsTest, BoundsContainThePerturbedFeaturesAndGrowWithR) {
   const FoldedEncoder enc = SmallEncoder(1);
   const LipschitzBound global = GlobalLipschitz(enc);
   torch::manual_seed(2);
   const at::Tensor x = at::rand({1, 28, 28});
-  double previous = 0;
-  for (double r : {0.0, 0.05, 0.2, 0.5, 1.0}) {
-    ASSERT_OK_AND_ASSIGN(const BallBounds b, BoundBall(enc, global, x, r));
-    EXPECT_GE(b.deviation(), previous - 1e-9) << r;
-    EXPECT_LE(b.local_lipschitz, global.lipschitz * (1 + 1e-6));
-    previous = b.deviation();
-    for (int i = 0; i < 20; ++i) {
-      at::Tensor delta = at::randn({1, 1, 28, 28});
-      delta *= r / delta.norm().item<double>();
-      const at::Tensor f = enc.Forward(x.unsqueeze(0) + delta).squeeze(0);
-      EXPECT_TRUE((f >= b.lower - 1e-4).all().item<bool>() && (f <= b.upper + 1e-4).all().item<bool>());
-      EXPECT_LE((f - enc.Forward(x.unsqueeze(0)).squeeze(0)).norm().item<double>(), b.deviation() + 1e-4);
+  const at::Tensor f0 = enc.Forward(x.unsqueeze(0)).squeeze(0);
+  for (Relaxation relaxation : kBoth) {
+    double previous = 0;
+    for (double r : {0.0, 0.05, 0.2, 0.5, 1.0}) {
+      ASSERT_OK_AND_ASSIGN(const BallBounds b, BoundBall(enc, global, x, r, {.relaxation = relaxation}));
+      EXPECT_GE(b.deviation(), previous - 1e-9) << r;
+      EXPECT_LE(b.local_lipschitz, global.lipschitz * (1 + 1e-6));
+      previous = b.deviation();
+      for (int i = 0; i < 20; ++i) {
+        at::Tensor delta = at::randn({1, 1, 28, 28});
+        delta *= (i < 10 ? r : r * at::rand({1}).item<double>()) / delta.norm().item<double>();
+        const at::Tensor f = enc.Forward(x.unsqueeze(0) + delta).squeeze(0);
+        EXPECT_TRUE((f >= b.lower - 1e-4).all().item<bool>() && (f <= b.upper + 1e-4).all().item<bool>())
+            << "r " << r;
+        EXPECT_LE((f - f0).norm().item<double>(), b.deviation() + 1e-4);
+      }
     }
+    ASSERT_OK_AND_ASSIGN(const BallBounds zero, BoundBall(enc, global, x, 0, {.relaxation = relaxation}));
+    EXPECT_NEAR(zero.box_deviation, 0, 1e-5);
+    EXPECT_EQ(zero.unstable, 0);
   }
-  ASSERT_OK_AND_ASSIGN(const BallBounds zero, BoundBall(enc, global, x, 0));
-  EXPECT_NEAR(zero.interval_deviation, 0, 1e-5);
+}
+
+TEST(BoundsTest, LinearBoundsAreExactWhereEveryReluIsStable) {
+  const FoldedEncoder enc = SmallEncoder(6);
+  const LipschitzBound global = GlobalLipschitz(enc);
+  torch::manual_seed(7);
+  const at::Tensor x = at::rand({1, 1, 28, 28}, at::kFloat);
+  const double r = 1e-5;
+  ASSERT_OK_AND_ASSIGN(const BallBounds b, BoundBall(enc, global, x, r, {.relaxation = Relaxation::kLinear}));
+  ASSERT_EQ(b.unstable, 0);  // the encoder is affine on this ball
+  const at::Tensor input = x.clone().requires_grad_(true);
+  const at::Tensor f = enc.Forward(input).squeeze(0);
+  for (int64_t j = 0; j < f.numel(); ++j) {
+    const at::Tensor grad = torch::autograd::grad({f[j]}, {input}, {}, /*retain_graph=*/true)[0];
+    const double spread = r * grad.norm().item<double>();
+    EXPECT_NEAR(b.upper[j].item<double>() - f[j].item<double>(), spread, 1e-3 * spread + 1e-6) << j;
+    EXPECT_NEAR(f[j].item<double>() - b.lower[j].item<double>(), spread, 1e-3 * spread + 1e-6) << j;
+  }
+}
+
+TEST(BoundsTest, LinearRelaxationIsTighterThanIntervals) {
+  const FoldedEncoder enc = SmallEncoder(8);
+  const LipschitzBound global = GlobalLipschitz(enc);
+  torch::manual_seed(9);
+  const at::Tensor x = at::rand({1, 28, 28});
+  for (double r : {0.02, 0.2}) {
+    ASSERT_OK_AND_ASSIGN(const BallBounds box,
+                         BoundBall(enc, global, x, r, {.relaxation = Relaxation::kInterval}));
+    ASSERT_OK_AND_ASSIGN(const BallBounds lin,
+                         BoundBall(enc, global, x, r, {.relaxation = Relaxation::kLinear}));
+    EXPECT_TRUE((lin.lower >= box.lower).all().item<bool>() && (lin.upper <= box.upper).all().item<bool>());
+    EXPECT_LE(lin.unstable, box.unstable);
+    EXPECT_LT(lin.box_deviation, 0.5 * box.box_deviation) << "r " << r;
+    // One neuron at a time gives the same bounds as one block.
+    ASSERT_OK_AND_ASSIGN(
+        const BallBounds single,
+        BoundBall(enc, global, x, r, {.relaxation = Relaxation::kLinear, .chunk_floats = 1}));
+    EXPECT_TRUE(at::allclose(single.lower, lin.lower, 1e-5, 1e-6) &&
+                at::allclose(single.upper, lin.upper, 1e-5, 1e-6));
+    EXPECT_EQ(single.unstable, lin.unstable);
+    // Receptive-field patches give the same bounds as full maps.
+    ASSERT_OK_AND_ASSIGN(const BallBounds full,
+                         BoundBall(enc, global, x, r, {.relaxation = Relaxation::kLinear, .patches = false}));
+    EXPECT_TRUE(at::allclose(full.lower, lin.lower, 1e-4, 1e-5) &&
+                at::allclose(full.upper, lin.upper, 1e-4, 1e-5))
+        << (full.lower - lin.lower).abs().max().item<float>() << " "
+        << (full.upper - lin.upper).abs().max().item<float>();
+    EXPECT_EQ(full.unstable, lin.unstable);
+  }
 }
 
 TEST(BoundsTest, CertificatesAreOrderedAndBelowTheAttack) {
   const FoldedEncoder enc = SmallEncoder(3);
   const LipschitzBound global = GlobalLipschitz(enc);
   torch::manual_seed(4);
+  constexpr double kTolerance = 1e-3;
   for (int i = 0; i < 3; ++i) {
     const at::Tensor x = at::rand({1, 28, 28});
     const double scale = enc.Forward(x.unsqueeze(0)).norm().item<double>();
     for (double fraction : {0.01, 0.1}) {
       const double feature_radius = fraction * scale;
       ASSERT_OK_AND_ASSIGN(const double lipschitz, LipschitzRadius(global, feature_radius));
-      ASSERT_OK_AND_ASSIGN(const PropagationResult bp, PropagationRadius(enc, global, x, feature_radius));
-      ASSERT_OK_AND_ASSIGN(const double pgd, PgdRadius(enc, x, feature_radius, bp.radius));
+      ASSERT_OK_AND_ASSIGN(const PropagationResult box,
+                           PropagationRadius(enc, global, x, feature_radius,
+                                             {.relaxation = Relaxation::kInterval}, kTolerance));
+      ASSERT_OK_AND_ASSIGN(
+          const PropagationResult lin,
+          PropagationRadius(enc, global, x, feature_radius, {.relaxation = Relaxation::kLinear}, kTolerance));
+      ASSERT_OK_AND_ASSIGN(const double pgd, PgdRadius(enc, x, feature_radius, lin.radius));
       EXPECT_GT(lipschitz, 0);
-      EXPECT_LE(lipschitz, bp.radius);
-      EXPECT_LE(bp.radius, pgd) << "input " << i << " fraction " << fraction;
-      EXPECT_GT(bp.bound_calls, 0);
+      EXPECT_LE(lipschitz, box.radius);
+      EXPECT_LE(box.radius, lin.radius * (1 + kTolerance));
+      EXPECT_LE(lin.radius, pgd) << "input " << i << " fraction " << fraction;
+      EXPECT_GT(box.bound_calls, 0);
+      std::cout << "input " << i << " fraction " << fraction << ": Lipschitz " << lipschitz << ", intervals "
+                << box.radius << ", linear " << lin.radius << ", PGD " << pgd << "\n";
     }
   }
 }

@@ -81,8 +81,16 @@ absl::StatusOr<at::Tensor> ReaasClient::Features(const at::Tensor& images) {
       .clone();
 }
 
+absl::StatusOr<F2IMethod> ParseF2IMethod(const std::string& name) {
+  if (name == "lipschitz") return F2IMethod::kLipschitz;
+  if (name == "intervals") return F2IMethod::kIntervals;
+  if (name == "linear") return F2IMethod::kLinearRelaxation;
+  return absl::InvalidArgumentError(
+      absl::StrCat("the F2IPerturb method must be lipschitz, intervals or linear, not '", name, "'"));
+}
+
 absl::StatusOr<F2IPerturbAnswer> ReaasClient::F2IPerturb(const at::Tensor& image, double feature_radius,
-                                                         bool lipschitz_only) {
+                                                         F2IMethod method) {
   F2IPerturbRequest request;
   if (image.dim() < 2 || image.numel() != image.size(-1) * image.size(-2))
     return absl::InvalidArgumentError("F2IPerturb takes one image (H x W, 1 x H x W or 1 x 1 x H x W)");
@@ -91,7 +99,17 @@ absl::StatusOr<F2IPerturbAnswer> ReaasClient::F2IPerturb(const at::Tensor& image
       !s.ok())
     return s;
   request.set_feature_radius(feature_radius);
-  request.set_method(lipschitz_only ? F2IPerturbRequest::LIPSCHITZ : F2IPerturbRequest::BOUND_PROPAGATION);
+  switch (method) {
+    case F2IMethod::kLipschitz:
+      request.set_method(F2IPerturbRequest::LIPSCHITZ);
+      break;
+    case F2IMethod::kIntervals:
+      request.set_method(F2IPerturbRequest::INTERVAL_BOUNDS);
+      break;
+    case F2IMethod::kLinearRelaxation:
+      request.set_method(F2IPerturbRequest::LINEAR_RELAXATION);
+      break;
+  }
   F2IPerturbReply reply;
   grpc::ClientContext context;
   impl_->Prepare(context);

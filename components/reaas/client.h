@@ -24,6 +24,15 @@ struct ClientConfig {
   int64_t max_reply_bytes = 64 << 20;
 };
 
+// How the server turns R′ into R (bounds.h: options (a) and (b)).
+enum class F2IMethod {
+  kLipschitz,         // the global Lipschitz bound: O(1), the loosest
+  kIntervals,         // interval bounds + local Lipschitz, searched
+  kLinearRelaxation,  // CROWN bounds + local Lipschitz, searched: the tightest
+};
+// "lipschitz", "intervals" or "linear"; InvalidArgument otherwise.
+absl::StatusOr<F2IMethod> ParseF2IMethod(const std::string& name);
+
 struct F2IPerturbAnswer {
   double radius = 0;
   int64_t bound_calls = 0;
@@ -44,7 +53,7 @@ class ReaasClient {
   absl::StatusOr<at::Tensor> Features(const at::Tensor& images);
   // F2IPerturb-API for one image and feature radius R′.
   absl::StatusOr<F2IPerturbAnswer> F2IPerturb(const at::Tensor& image, double feature_radius,
-                                              bool lipschitz_only = false);
+                                              F2IMethod method = F2IMethod::kLinearRelaxation);
   absl::StatusOr<ServiceInfo> Health();
   absl::StatusOr<ServerStats> Metrics();
 

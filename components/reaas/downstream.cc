@@ -143,7 +143,7 @@ absl::StatusOr<std::vector<FeatureCertificate>> CertifySmoothedHead(
 
 absl::StatusOr<EndToEnd> CertifyWithReaas(ReaasClient& client, const DownstreamHead& head,
                                           const at::Tensor& images, ClientMode mode,
-                                          const smoothing::SmoothingOptions& smoothing, bool lipschitz_only,
+                                          const smoothing::SmoothingOptions& smoothing, F2IMethod method,
                                           const std::function<void(int64_t, int64_t)>& progress) {
   if (images.dim() != 4) return absl::InvalidArgumentError("need images N x 1 x S x S");
   const auto start = std::chrono::steady_clock::now();
@@ -164,7 +164,7 @@ absl::StatusOr<EndToEnd> CertifyWithReaas(ReaasClient& client, const DownstreamH
     }
     double radius = 0;
     if (cert.label >= 0 && cert.radius > 0) {
-      absl::StatusOr<F2IPerturbAnswer> answer = client.F2IPerturb(images[i], cert.radius, lipschitz_only);
+      absl::StatusOr<F2IPerturbAnswer> answer = client.F2IPerturb(images[i], cert.radius, method);
       if (!answer.ok()) return answer.status();
       radius = answer->radius;
     }

@@ -71,10 +71,10 @@ struct EndToEnd {
 enum class ClientMode { kBase, kSmoothed };
 
 // REaaS: per image, one Feature-API call, R′ from the head (BC or SC), one
-// F2IPerturb call (bound propagation unless lipschitz_only). images N × 1 × S × S.
+// F2IPerturb call by `method`. images N × 1 × S × S.
 absl::StatusOr<EndToEnd> CertifyWithReaas(ReaasClient& client, const DownstreamHead& head,
                                           const at::Tensor& images, ClientMode mode,
-                                          const smoothing::SmoothingOptions& smoothing, bool lipschitz_only,
+                                          const smoothing::SmoothingOptions& smoothing, F2IMethod method,
                                           const std::function<void(int64_t, int64_t)>& progress = {});
 
 // SEaaS: Cohen's CERTIFY of g∘f with noise in input space, every noisy image

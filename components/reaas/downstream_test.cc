@@ -123,8 +123,8 @@ TEST(DownstreamTest, ReaasSpendsTwoQueriesAndSeaasSpendsNPerInput) {
   ASSERT_OK_AND_ASSIGN(const at::Tensor features, client->Features(train));
   ASSERT_OK_AND_ASSIGN(const DownstreamHead head, TrainHead(features, labels, 3, Config(0)));
   const at::Tensor test = train.slice(0, 0, 6);
-  ASSERT_OK_AND_ASSIGN(const EndToEnd bc,
-                       CertifyWithReaas(*client, head, test, ClientMode::kBase, {}, false));
+  ASSERT_OK_AND_ASSIGN(const EndToEnd bc, CertifyWithReaas(*client, head, test, ClientMode::kBase, {},
+                                                           F2IMethod::kLinearRelaxation));
   int64_t certified = 0;
   for (double r : bc.radius) certified += r > 0;
   EXPECT_GT(certified, 0);

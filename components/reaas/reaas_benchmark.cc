@@ -2,8 +2,11 @@
 // (bazel run -c opt //components/reaas:reaas_benchmark):
 //   BM_Forward/N: the folded encoder on N images, the bound for the Feature-API;
 //   BM_F2IPerturbLipschitz: one Lipschitz radius (O(1) after the start-up norms);
-//   BM_F2IPerturbPropagation: one bound-propagation radius (binary search of
-//     interval bounds and masked power iterations) on a trained-like encoder;
+//   BM_F2IPerturbPropagation/R: one bound-propagation radius (a search over
+//     bound evaluations) with R = 0 interval, 1 linear (CROWN) relaxation;
+//   BM_BoundBall/R/L: one bound evaluation at the radius the search ends
+//     near, L = 0 the box bound alone, 1 with the local Lipschitz constant's
+//     masked power iterations;
 //   BM_GlobalLipschitz: the start-up norms of every layer;
 //   BM_ServiceFeatures/threads:T: T concurrent clients, each sending one-image
 //     Feature-API requests to a real server over TLS on loopback (certificate
@@ -25,6 +28,7 @@
 #include "components/reaas/client.h"
 #include "components/reaas/encoder.h"
 #include "components/reaas/service.h"
+#include "components/tensor/runtime.h"
 
 namespace warden::reaas {
 namespace {
@@ -57,7 +61,9 @@ void BM_F2IPerturbLipschitz(benchmark::State& state) {
 }
 BENCHMARK(BM_F2IPerturbLipschitz);
 
+// Arg: 0 intervals, 1 linear relaxation (CROWN).
 void BM_F2IPerturbPropagation(benchmark::State& state) {
+  const BoundOptions options{.relaxation = state.range(0) == 0 ? Relaxation::kInterval : Relaxation::kLinear};
   const FoldedEncoder enc = Encoder();
   const LipschitzBound bound = GlobalLipschitz(enc);
   const at::Tensor x = at::rand({1, 28, 28});
@@ -65,7 +71,7 @@ void BM_F2IPerturbPropagation(benchmark::State& state) {
   int64_t calls = 0;
   double gain = 0;
   for (auto _ : state) {
-    absl::StatusOr<PropagationResult> r = PropagationRadius(enc, bound, x, feature_radius);
+    absl::StatusOr<PropagationResult> r = PropagationRadius(enc, bound, x, feature_radius, options);
     if (!r.ok()) std::abort();
     calls = r->bound_calls;
     gain = r->radius / *LipschitzRadius(bound, feature_radius);
@@ -73,7 +79,26 @@ void BM_F2IPerturbPropagation(benchmark::State& state) {
   state.counters["bound_calls"] = static_cast<double>(calls);
   state.counters["radius/lipschitz"] = gain;
 }
-BENCHMARK(BM_F2IPerturbPropagation)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_F2IPerturbPropagation)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_BoundBall(benchmark::State& state) {
+  const BoundOptions options{.relaxation = state.range(0) == 0 ? Relaxation::kInterval : Relaxation::kLinear};
+  const FoldedEncoder enc = Encoder();
+  const LipschitzBound bound = GlobalLipschitz(enc);
+  const at::Tensor x = at::rand({1, 28, 28});
+  const double feature_radius = 0.05 * enc.Forward(x.unsqueeze(0)).norm().item<double>();
+  absl::StatusOr<PropagationResult> found = PropagationRadius(enc, bound, x, feature_radius, options);
+  if (!found.ok()) std::abort();
+  const double enough = state.range(1) == 0 ? 1e30 : 0;
+  int64_t unstable = 0;
+  for (auto _ : state) {
+    absl::StatusOr<BallBounds> b = BoundBall(enc, bound, x, found->radius, options, enough);
+    if (!b.ok()) std::abort();
+    unstable = b->unstable;
+  }
+  state.counters["unstable"] = static_cast<double>(unstable);
+}
+BENCHMARK(BM_BoundBall)->ArgsProduct({{0, 1}, {0, 1}})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // One server for every thread count, on a free port.
 struct Loopback {
@@ -137,4 +162,10 @@ BENCHMARK(BM_ServiceFeatures)->Threads(1)->Threads(8)->Threads(64)->UseRealTime(
 }  // namespace
 }  // namespace warden::reaas
 
-BENCHMARK_MAIN();
+// The thread policy `warden reaas serve` runs under (OpenBLAS single-threaded).
+int main(int argc, char** argv) {
+  warden::tensor::InitTorchRuntime();
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  return 0;
+}

@@ -239,7 +239,18 @@ class ReaasServer::Impl final : public Reaas::Service {
         reply->set_radius(*LipschitzRadius(global_, r));
         return grpc::Status::OK;
       }
-      absl::StatusOr<PropagationResult> p = PropagationRadius(encoder_, global_, x[0], r);
+      BoundOptions options;
+      switch (request->method()) {
+        case F2IPerturbRequest::INTERVAL_BOUNDS:
+          options.relaxation = Relaxation::kInterval;
+          break;
+        case F2IPerturbRequest::LINEAR_RELAXATION:
+          options.relaxation = Relaxation::kLinear;
+          break;
+        default:
+          return Error(grpc::StatusCode::INVALID_ARGUMENT, "unknown F2IPerturb method");
+      }
+      absl::StatusOr<PropagationResult> p = PropagationRadius(encoder_, global_, x[0], r, options);
       if (!p.ok()) return Error(grpc::StatusCode::INTERNAL, std::string(p.status().message()));
       reply->set_radius(p->radius);
       reply->set_bound_calls(p->bound_calls);

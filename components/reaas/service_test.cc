@@ -83,16 +83,22 @@ TEST_F(ServiceTest, BothApisAnswerWhatTheLibraryComputes) {
   ASSERT_OK_AND_ASSIGN(const at::Tensor f, client->Features(x));
   EXPECT_TRUE(f.allclose(encoder_.Forward(x), 1e-5, 1e-6));
   const LipschitzBound global = GlobalLipschitz(encoder_);
-  ASSERT_OK_AND_ASSIGN(const F2IPerturbAnswer lip, client->F2IPerturb(x[0], 0.5, true));
+  ASSERT_OK_AND_ASSIGN(const F2IPerturbAnswer lip, client->F2IPerturb(x[0], 0.5, F2IMethod::kLipschitz));
   EXPECT_NEAR(lip.radius, *LipschitzRadius(global, 0.5), 1e-9);
-  ASSERT_OK_AND_ASSIGN(const F2IPerturbAnswer bp, client->F2IPerturb(x[0], 0.5));
-  ASSERT_OK_AND_ASSIGN(const PropagationResult local, PropagationRadius(encoder_, global, x[0], 0.5));
-  EXPECT_NEAR(bp.radius, local.radius, 1e-9);
-  EXPECT_GE(bp.radius, lip.radius);
+  ASSERT_OK_AND_ASSIGN(const F2IPerturbAnswer box, client->F2IPerturb(x[0], 0.5, F2IMethod::kIntervals));
+  ASSERT_OK_AND_ASSIGN(const PropagationResult local_box,
+                       PropagationRadius(encoder_, global, x[0], 0.5, {.relaxation = Relaxation::kInterval}));
+  EXPECT_NEAR(box.radius, local_box.radius, 1e-9);
+  ASSERT_OK_AND_ASSIGN(const F2IPerturbAnswer lin, client->F2IPerturb(x[0], 0.5));  // the default
+  ASSERT_OK_AND_ASSIGN(const PropagationResult local_lin,
+                       PropagationRadius(encoder_, global, x[0], 0.5, {.relaxation = Relaxation::kLinear}));
+  EXPECT_NEAR(lin.radius, local_lin.radius, 1e-9);
+  EXPECT_GE(box.radius, lip.radius);
+  EXPECT_GE(lin.radius, box.radius * (1 - 1e-3));
   const ServerStats stats = server->Stats();
   int64_t ok = 0;
   for (const MethodStats& m : stats.methods) ok += m.requests;
-  EXPECT_EQ(ok, 4);  // health, features, two F2IPerturb
+  EXPECT_EQ(ok, 5);  // health, features, three F2IPerturb
 }
 
 TEST_F(ServiceTest, BadRequestsGetTheirCodesAndTheServerStaysUp) {

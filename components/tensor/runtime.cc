@@ -2,6 +2,7 @@
 
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -46,6 +47,12 @@ int BlasThreads() {
 }
 
 void InitTorchRuntime() {
+#ifdef __GLIBC__
+  if (!EnvSet("MALLOC_MMAP_THRESHOLD_") && !EnvSet("MALLOC_TRIM_THRESHOLD_")) {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's ceiling on 64-bit
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  }
+#endif
   if (!EnvSet("OPENBLAS_NUM_THREADS")) SetBlasThreads(1);
   if (EnvSet("OMP_NUM_THREADS")) return;
   const unsigned cores = std::thread::hardware_concurrency();
