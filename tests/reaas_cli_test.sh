@@ -33,8 +33,10 @@ bc=$("$WARDEN" reaas certify "${client[@]}" --tests=4 --f2i=lipschitz --out="$di
 grep -q "^per input: 2.0 queries" <<<"$bc" || fail "REaaS is not 2 queries per input: $bc"
 grep -q "^0	0\.[0-9]*$" <<<"$bc" || fail "no certified accuracy at 0: $bc"
 [[ $(wc -l < "$dir/bc.tsv") -eq 5 ]] || fail "per-input TSV"
-plot=$("$WARDEN" smooth plot "$dir/bc.tsv" --out="$dir/bc.svg" 2>&1) || fail "smooth plot cannot read it: $plot"
+plot=$("$WARDEN" smooth plot "$dir/bc.tsv" --log_radius=1e-4 --out="$dir/bc.svg" 2>&1) ||
+  fail "smooth plot cannot read it: $plot"
 grep -q "<polyline" "$dir/bc.svg" || fail "the plot draws nothing"
+grep -q ">0.001<" "$dir/bc.svg" || fail "no decade ticks on the log radius axis"
 se=$("$WARDEN" reaas certify "${client[@]}" --tests=2 --mode=seaas --n0=10 --n=40 2>/dev/null) ||
   fail "certify seaas: $se"
 grep -q "^per input: 50.0 queries" <<<"$se" || fail "SEaaS is not n0 + n queries: $se"

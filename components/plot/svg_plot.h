@@ -28,6 +28,10 @@ struct LinePlotOptions {
   // Axis ranges; when min >= max the range is taken from the data.
   double x_min = 0, x_max = 0;
   double y_min = 0, y_max = 0;
+  // A logarithmic x axis (ticks at powers of ten), for curves that span
+  // decades. Its range starts at x_min when that is > 0, else at the smallest
+  // positive x; points left of it (zero included) are drawn at its left edge.
+  bool log_x = false;
 };
 
 // An SVG document drawing `series` with axes, ticks, labels and a legend.

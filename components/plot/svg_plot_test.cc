@@ -1,9 +1,9 @@
 #include "components/plot/svg_plot.h"
 
-#include <cmath>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 namespace warden::plot {
 namespace {
@@ -32,6 +32,24 @@ TEST(SvgPlotTest, DrawsSeriesAxesAndEscapedText) {
   EXPECT_EQ(std::count(points.begin(), points.end(), ','), 5);
   EXPECT_NE(svg.find("<polyline", first + 1), std::string::npos);
   EXPECT_THAT(svg, HasSubstr(">0.4<"));  // a tick label (steps of 0.2 on [0, 1])
+}
+
+TEST(SvgPlotTest, LogXPlacesDecadesEvenlyAndZeroAtTheLeftEdge) {
+  LinePlotOptions options;
+  options.log_x = true;
+  options.x_min = 1e-4;
+  options.x_max = 1;
+  options.width = 400;  // widened to the minimum 430: a 200 px plot area from x = 70
+  const std::string svg = RenderLinePlot({{"r", {0, 1e-2, 1}, {1, 0.5, 0}}}, options);
+  for (const char* tick : {">0.0001<", ">0.001<", ">0.01<", ">0.1<", ">1<"})
+    EXPECT_THAT(svg, HasSubstr(tick));
+  // 0 clamps to the left edge, 1e-2 sits halfway, 1 at the right edge.
+  EXPECT_THAT(svg, HasSubstr("points=\"70,40 170,212.5 270,385 \""));
+  EXPECT_THAT(svg, Not(HasSubstr("nan")));
+  EXPECT_THAT(svg, Not(HasSubstr("inf")));
+  // Without x_min the range starts at the smallest positive x.
+  options.x_min = 0;
+  EXPECT_THAT(RenderLinePlot({{"r", {0, 1e-3, 1e-1}, {1, 0.5, 0}}}, options), HasSubstr(">0.001<"));
 }
 
 TEST(SvgPlotTest, EmptyAndDegenerateInputsStillRender) {

@@ -163,7 +163,7 @@ plot::Series AccuracyCurve(const std::string& label, const std::vector<CertifyRo
 }  // namespace
 
 std::string AccuracyPlot(const std::vector<std::pair<std::string, std::vector<CertifyRow>>>& runs,
-                         const std::string& title) {
+                         const std::string& title, double log_from) {
   double max_radius = 2.0;  // the report's last column, so runs are comparable
   for (const auto& [label, rows] : runs) {
     for (const CertifyRow& r : rows) max_radius = std::max(max_radius, r.radius);
@@ -174,8 +174,9 @@ std::string AccuracyPlot(const std::vector<std::pair<std::string, std::vector<Ce
   options.title = title;
   options.x_label = "L2 radius";
   options.y_label = "certified accuracy";
-  options.x_min = 0;
+  options.x_min = log_from > 0 ? log_from : 0;
   options.x_max = max_radius;
+  options.log_x = log_from > 0;
   options.y_min = 0;
   options.y_max = 1;
   return plot::RenderLinePlot(curves, options);

@@ -70,9 +70,11 @@ std::string AccuracyTable(const std::vector<CertifyRow>& rows);
 // SVG of certified accuracy against radius (a step curve over all radii seen).
 std::string AccuracyPlot(const std::vector<CertifyRow>& rows, const std::string& title);
 
-// The same for several runs (e.g. one per sigma) in one figure.
+// The same for several runs (e.g. one per sigma) in one figure. With
+// `log_from` > 0 the radius axis is logarithmic from that radius (for runs
+// whose radii differ by decades, as REaaS's and SEaaS's).
 std::string AccuracyPlot(const std::vector<std::pair<std::string, std::vector<CertifyRow>>>& runs,
-                         const std::string& title);
+                         const std::string& title, double log_from = 0);
 
 // Parses a TSV written by CertifyTsv, with or without the samples column (rows
 // without it get samples = 0). InvalidArgument naming the line for a wrong

@@ -55,6 +55,6 @@ done
 # One figure per encoder: certified accuracy against input radius for every mode.
 for lambda in ${LAMBDAS:-0 0.05}; do
   "$warden" smooth plot "$out/${pretrain}_lambda${lambda}"_*.tsv \
-    --title="REaaS vs SEaaS, $pretrain encoder, lambda $lambda" \
+    --title="REaaS vs SEaaS, $pretrain encoder, lambda $lambda" --log_radius=1e-4 \
     --out="$out/curves_${pretrain}_lambda$lambda.svg" >/dev/null
 done

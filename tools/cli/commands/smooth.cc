@@ -365,6 +365,8 @@ class PlotCommand : public cli::Command {
   void DefineFlags(cli::FlagSet& flags) override {
     flags.String("out", &out_, "SVG file to write");
     flags.String("title", &title_, "plot title");
+    flags.Double("log_radius", &log_radius_,
+                 "if > 0, a logarithmic radius axis from this radius (runs whose radii differ by decades)");
   }
   absl::Status Run(const std::vector<std::string>& args, std::ostream& out) override {
     if (args.empty()) return absl::InvalidArgumentError("expected at least one TSV file");
@@ -379,7 +381,8 @@ class PlotCommand : public cli::Command {
       std::string label = path.substr(path.rfind('/') + 1);
       runs.emplace_back(label.substr(0, label.rfind('.')), std::move(*rows));
     }
-    const std::string svg = AccuracyPlot(runs, title_);
+    if (log_radius_ < 0) return absl::InvalidArgumentError("--log_radius must be >= 0");
+    const std::string svg = AccuracyPlot(runs, title_, log_radius_);
     if (absl::Status s = tensor::WriteTextAtomically(out_, svg); !s.ok()) return s;
     out << "wrote " << out_ << "\n";
     return absl::OkStatus();
@@ -388,6 +391,7 @@ class PlotCommand : public cli::Command {
  private:
   std::string out_ = "certified_accuracy.svg";
   std::string title_ = "certified accuracy";
+  double log_radius_ = 0;
 };
 
 }  // namespace
