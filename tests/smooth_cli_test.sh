@@ -27,6 +27,25 @@ plot=$("$WARDEN" smooth plot "$dir/a.tsv" "$dir/c.tsv" --out="$dir/both.svg" 2>&
 grep -q "certified accuracy over 6 inputs" <<<"$plot" || fail "plot prints no table: $plot"
 printf 'idx\tlabel\tpredict\tradius\tcorrect\ttime\n1\t2\tx\n' > "$dir/bad.tsv"
 
+# Scale-out: three shards (explicit K/N, and a Slurm array task read from the
+# environment) merge into the one-process TSV, byte for byte.
+unset SLURM_ARRAY_TASK_ID SLURM_ARRAY_TASK_COUNT JOB_COMPLETION_INDEX
+"$WARDEN" smooth certify "${common[@]}" --seed=3 --shard=0/3 --out="$dir/s0" >/dev/null 2>&1 || fail "shard 0/3"
+SLURM_ARRAY_TASK_ID=11 SLURM_ARRAY_TASK_MIN=10 SLURM_ARRAY_TASK_COUNT=3 \
+  "$WARDEN" smooth certify "${common[@]}" --seed=3 --shard=auto --out="$dir/s1" >/dev/null 2>&1 || fail "shard auto"
+JOB_COMPLETION_INDEX=2 "$WARDEN" smooth certify "${common[@]}" --seed=3 --shard=auto/3 --out="$dir/s2" \
+  >/dev/null 2>&1 || fail "shard auto/3 (Indexed Job)"
+[[ $(wc -l < "$dir/s1.tsv") -eq 3 ]] || fail "shard 1/3 of 6 inputs: $(cat "$dir/s1.tsv")"
+merged=$("$WARDEN" merge "$dir/s2.tsv" "$dir/s0.tsv" "$dir/s1.tsv" --out="$dir/merged" 2>&1) || fail "merge: $merged"
+cmp -s "$dir/a.tsv" "$dir/merged.tsv" || fail "merged shards differ from one process: $(diff "$dir/a.tsv" "$dir/merged.tsv")"
+grep -q "merged 3 files, 6 inputs" <<<"$merged" || fail "merge summary: $merged"
+expect_usage_error "overlapping shards" "input 0 is in two files" \
+  merge "$dir/s0.tsv" "$dir/s0.tsv" --out="$dir/x"
+expect_usage_error "merge a trace" "not a certification TSV" merge "$dir/a.tsv" "$dir/a.svg" --out="$dir/x"
+expect_usage_error "bad shard" "--shard must be K/N, auto or auto/N" smooth certify --shard=2 --out="$dir/x"
+expect_usage_error "shard out of range" "out of range" smooth certify --shard=3/3 --out="$dir/x"
+expect_usage_error "auto without a scheduler" "neither SLURM_ARRAY_TASK_ID" smooth certify --shard=auto --out="$dir/x"
+
 expect_error() { expect_usage_error "$1" "$2" smooth "${@:3}"; }  # NAME PATTERN ARGS...
 expect_error "bad sigma" "sigma > 0" certify --sigma=-1 --out="$dir/x"
 expect_error "bad dataset" "unknown data set" certify --dataset=cifar10 --limit=1 --out="$dir/x"

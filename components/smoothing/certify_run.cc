@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -63,6 +64,9 @@ absl::StatusOr<std::vector<CertifyRow>> RunCertification(
   if (config.trace_first > 0 && config.sequential.has_value()) {
     return absl::InvalidArgumentError("a trace is recorded by fixed-n runs only");
   }
+  if (config.shard.count < 1 || config.shard.index < 0 || config.shard.index >= config.shard.count) {
+    return absl::InvalidArgumentError(absl::StrCat("shard ", config.shard.ToString(), " is out of range"));
+  }
   if (config.limit < 1 || config.skip < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("need --limit >= 1 and --skip >= 1, got ", config.limit, " and ", config.skip));
@@ -70,9 +74,11 @@ absl::StatusOr<std::vector<CertifyRow>> RunCertification(
   absl::StatusOr<tensor::ImageDataset> test = tensor::LoadImageDataset(config.dataset, tensor::Split::kTest);
   if (!test.ok()) return test.status();
   const int64_t available = (test->images.size(0) + config.skip - 1) / config.skip;
-  const int64_t total = std::min(config.limit, available);
+  const int64_t inputs = std::min(config.limit, available);
+  const int64_t total = config.shard.OwnedOf(inputs);
   std::vector<CertifyRow> rows;
-  for (int64_t i = 0; i < total; ++i) {
+  for (int64_t i = 0; i < inputs; ++i) {
+    if (!config.shard.Owns(i)) continue;
     const int64_t index = i * config.skip;
     const auto start = std::chrono::steady_clock::now();
     CertifyRow row;
@@ -102,7 +108,7 @@ absl::StatusOr<std::vector<CertifyRow>> RunCertification(
     row.correct = row.predicted == row.label;
     row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     rows.push_back(row);
-    if (progress) progress(i + 1, total, row);
+    if (progress) progress(static_cast<int64_t>(rows.size()), total, row);
   }
   return rows;
 }
@@ -223,6 +229,38 @@ absl::StatusOr<std::vector<CertifyRow>> ParseCertifyTsv(const std::string& text)
   }
   if (line_number == 0) return absl::InvalidArgumentError("not a certify TSV: empty");
   return rows;
+}
+
+absl::StatusOr<std::string> MergeCertifyTsvs(const std::vector<std::string>& texts) {
+  if (texts.empty()) return absl::InvalidArgumentError("nothing to merge");
+  std::string header;
+  std::optional<bool> timed;
+  std::vector<CertifyRow> rows;
+  for (size_t f = 0; f < texts.size(); ++f) {
+    auto fail = [&](absl::string_view why) {
+      return absl::InvalidArgumentError(absl::StrCat("file ", f + 1, ": ", why));
+    };
+    absl::StatusOr<std::vector<CertifyRow>> part = ParseCertifyTsv(texts[f]);
+    if (!part.ok()) return fail(part.status().message());
+    const std::string first_line = texts[f].substr(0, texts[f].find('\n'));
+    if (f == 0) header = first_line;
+    if (first_line != header) return fail("its columns differ from the first file's");
+    // The time column: "-" on every row (--notime) or on none.
+    for (absl::string_view line : absl::StrSplit(texts[f], '\n', absl::SkipEmpty())) {
+      if (line == first_line) continue;
+      const bool has_time = !absl::EndsWith(line, "\t-");
+      if (!timed.has_value()) timed = has_time;
+      if (*timed != has_time) return fail("mixes timed rows with --notime rows");
+    }
+    rows.insert(rows.end(), part->begin(), part->end());
+  }
+  std::sort(rows.begin(), rows.end(),
+            [](const CertifyRow& a, const CertifyRow& b) { return a.index < b.index; });
+  for (size_t i = 1; i < rows.size(); ++i) {
+    if (rows[i].index == rows[i - 1].index)
+      return absl::InvalidArgumentError(absl::StrCat("input ", rows[i].index, " is in two files"));
+  }
+  return CertifyTsv(rows, timed.value_or(false), header == kHeaderWithSamples);
 }
 
 absl::Status WriteCertifyOutputs(const std::string& prefix, const std::vector<CertifyRow>& rows,

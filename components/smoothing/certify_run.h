@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "components/smoothing/base_classifier.h"
 #include "components/smoothing/sampler.h"
+#include "components/tensor/shard.h"
 
 namespace warden::smoothing {
 
@@ -46,10 +47,15 @@ struct CertifyRunConfig {
   // Fixed-n only: > 0 records each row's trace at the doubling schedule from
   // this many samples to n (the same draws, so the same certificates).
   int64_t trace_first = 0;
+  // This process certifies only its shard's share of the inputs (by their
+  // position in 0, skip, 2·skip, ...); MergeCertifyTsvs joins the shards.
+  tensor::Shard shard;
 };
 
-// Certifies inputs 0, skip, 2·skip, ... of the test split. `progress` (if set)
-// gets (done, total, last row).
+// Certifies inputs 0, skip, 2·skip, ... of the test split (those of
+// config.shard). Each input's noise is seeded by its index, so a row does not
+// depend on the shard that made it. `progress` (if set) gets (done, total,
+// last row), counted within the shard.
 absl::StatusOr<std::vector<CertifyRow>> RunCertification(
     BaseClassifier& f, const CertifyRunConfig& config,
     const std::function<void(int64_t, int64_t, const CertifyRow&)>& progress = {});
@@ -75,6 +81,14 @@ std::string AccuracyPlot(const std::vector<CertifyRow>& rows, const std::string&
 // whose radii differ by decades, as REaaS's and SEaaS's).
 std::string AccuracyPlot(const std::vector<std::pair<std::string, std::vector<CertifyRow>>>& runs,
                          const std::string& title, double log_from = 0);
+
+// Joins certify TSVs of disjoint shards of one run into the TSV one process
+// would have written: rows in input order, the same columns; when every shard
+// wrote "-" for the time (--notime), the result is byte for byte the
+// one-process file. InvalidArgument (naming the file by its position) for a
+// file that does not parse, mixed column sets or time styles, or an input
+// that two shards both certified.
+absl::StatusOr<std::string> MergeCertifyTsvs(const std::vector<std::string>& texts);
 
 // Parses a TSV written by CertifyTsv, with or without the samples column (rows
 // without it get samples = 0). InvalidArgument naming the line for a wrong

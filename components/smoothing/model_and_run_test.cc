@@ -100,6 +100,55 @@ TEST_F(CertifyRunTest, EmbeddedModelCertifiesMnistDeterministically) {
   EXPECT_THAT(AccuracyTable(*a), HasSubstr("certified accuracy over 12 inputs"));
 }
 
+// Three shards, merged, give the one-process TSV byte for byte (--notime), in
+// fixed-n and sequential modes; the merge refuses overlaps and mixed files.
+TEST_F(CertifyRunTest, ThreeShardsMergeToTheOneProcessTsv) {
+  CertifyRunConfig config;
+  config.limit = 7;
+  config.skip = 700;
+  config.smoothing.sigma = 0.5;  // not every count saturates: seeds matter
+  config.smoothing.n = 300;
+  config.smoothing.seed = 9;
+  for (bool sequential : {false, true}) {
+    if (sequential)
+      config.sequential = SequentialOptions{.mode = SequentialOptions::Mode::kAdaptive, .first = 100};
+    config.shard = {};
+    absl::StatusOr<std::vector<CertifyRow>> whole = RunCertification(*classifier_, config);
+    ASSERT_TRUE(whole.ok()) << whole.status();
+    std::vector<std::string> shards;
+    for (int64_t k : {2, 0, 1}) {  // any order
+      config.shard = {k, 3};
+      std::vector<int64_t> progress;
+      absl::StatusOr<std::vector<CertifyRow>> part =
+          RunCertification(*classifier_, config, [&](int64_t done, int64_t total, const CertifyRow&) {
+            progress.push_back(done);
+            EXPECT_EQ(total, config.shard.OwnedOf(7));
+          });
+      ASSERT_TRUE(part.ok()) << part.status();
+      ASSERT_EQ(static_cast<int64_t>(part->size()), config.shard.OwnedOf(7));
+      EXPECT_EQ(progress.back(), static_cast<int64_t>(part->size()));
+      for (const CertifyRow& row : *part) EXPECT_EQ(row.index / 700 % 3, k);
+      shards.push_back(CertifyTsv(*part, false, sequential));
+    }
+    absl::StatusOr<std::string> merged = MergeCertifyTsvs(shards);
+    ASSERT_TRUE(merged.ok()) << merged.status();
+    EXPECT_EQ(*merged, CertifyTsv(*whole, false, sequential));
+    // Timed shards merge into a timed file that equals the one-process rows.
+    absl::StatusOr<std::string> timed = MergeCertifyTsvs({CertifyTsv(*whole, true, sequential)});
+    ASSERT_TRUE(timed.ok());
+    EXPECT_EQ(*timed, CertifyTsv(*whole, true, sequential));
+    // Overlaps, mixed columns and mixed time styles are refused.
+    EXPECT_THAT(MergeCertifyTsvs({shards[0], shards[0]}).status().message(), HasSubstr("in two files"));
+    EXPECT_FALSE(MergeCertifyTsvs({shards[0], CertifyTsv(*whole, false, !sequential)}).ok());
+    EXPECT_THAT(MergeCertifyTsvs({shards[0], CertifyTsv(*whole, true, sequential)}).status().message(),
+                HasSubstr("file 2"));
+    EXPECT_FALSE(MergeCertifyTsvs({shards[0], "garbage\n"}).ok());
+  }
+  EXPECT_FALSE(MergeCertifyTsvs({}).ok());
+  config.shard = {3, 3};
+  EXPECT_EQ(RunCertification(*classifier_, config).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 // The sequential modes on real digits: deterministic under a seed, within the
 // budget, and exactly what replaying a fixed-n run's trace says they would do
 // (their draws are a prefix of fixed-n's). Digit 900 (a "1") is a close call:

@@ -25,6 +25,7 @@
 #include "components/smoothing/train.h"
 #include "components/tensor/atomic_file.h"
 #include "components/tensor/device.h"
+#include "components/tensor/shard.h"
 #include "tools/cli/output.h"
 #include "tools/cli/progress.h"
 
@@ -156,6 +157,9 @@ class CertifyCommand : public cli::Command {
     flags.Int("batch", &config_.smoothing.batch_size, "noisy copies per forward pass");
     flags.Int("limit", &config_.limit, "number of test inputs to certify");
     flags.Int("skip", &config_.skip, "certify every skip-th test input");
+    flags.String("shard", &shard_,
+                 "certify one shard of the inputs: K/N, or auto / auto/N from a Slurm array task or a "
+                 "Kubernetes Indexed Job (join the shards' TSVs with `warden merge`)");
     flags.Int("seed", &seed_, "noise seed");
     flags.String("device", &device_, tensor::kDeviceFlagHelp);
     flags.String("out", &out_, "results: OUT.tsv (or OUT if it ends in .tsv) and the plot beside it (.svg)");
@@ -183,6 +187,10 @@ class CertifyCommand : public cli::Command {
     config_.sequential = *sequential;
     if (trace_) config_.trace_first = sequential_.first;
     config_.smoothing.seed = static_cast<uint64_t>(seed_);
+    absl::StatusOr<tensor::Shard> shard = tensor::ParseShard(shard_);
+    if (!shard.ok()) return shard.status();
+    config_.shard = *shard;
+    if (trace_ && shard->count > 1) return absl::InvalidArgumentError("--trace records unsharded runs only");
     absl::StatusOr<c10::Device> device = tensor::ParseDevice(device_);
     if (!device.ok()) return device.status();
     absl::StatusOr<Precision> precision = ParsePrecision(precision_);
@@ -245,6 +253,60 @@ class CertifyCommand : public cli::Command {
   int64_t seed_ = 0;
   bool with_time_ = true;
   bool trace_ = false;
+  std::string shard_;
+};
+
+// Joins the outputs of a sharded run (--shard=K/N on each process) into the
+// output one process would have written.
+class MergeCommand : public cli::Command {
+ public:
+  std::string Summary() const override {
+    return "joins the shards of a sharded run (smooth certify --shard) into one process's output";
+  }
+  std::string ArgsUsage() const override { return "SHARD.tsv..."; }
+  void DefineFlags(cli::FlagSet& flags) override {
+    flags.String("out", &out_, "merged results: OUT.tsv (or OUT if it ends in .tsv) and the plot beside it");
+    flags.String("title", &title_, "plot title");
+  }
+  absl::Status Run(const std::vector<std::string>& args, std::ostream& out) override {
+    if (args.empty()) return absl::InvalidArgumentError("expected the shards' TSV files");
+    std::vector<std::string> texts;
+    for (const std::string& path : args) {
+      std::ifstream in(path);
+      if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+      texts.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      if (texts.back().rfind("idx\tlabel\tpredict\tradius\tcorrect\t", 0) != 0)
+        return absl::InvalidArgumentError(
+            absl::StrCat(path,
+                         ": not a certification TSV (`warden smooth certify --shard`), which is what "
+                         "merge joins"));
+    }
+    absl::StatusOr<std::string> merged = MergeCertifyTsvs(texts);
+    if (!merged.ok()) {
+      // Name the file rather than its position.
+      std::string message(merged.status().message());
+      for (size_t i = args.size(); i-- > 0;) {
+        const std::string position = absl::StrCat("file ", i + 1, ":");
+        if (message.rfind(position, 0) == 0)
+          message = absl::StrCat(args[i], ":", message.substr(position.size()));
+      }
+      return absl::InvalidArgumentError(message);
+    }
+    absl::StatusOr<std::vector<CertifyRow>> rows = ParseCertifyTsv(*merged);
+    if (!rows.ok()) return rows.status();
+    const std::string stem = cli::OutputStem(out_, {".tsv", ".svg"});
+    if (absl::Status s = tensor::WriteTextAtomically(stem + ".tsv", *merged); !s.ok()) return s;
+    if (absl::Status s = tensor::WriteTextAtomically(stem + ".svg", AccuracyPlot(*rows, title_)); !s.ok())
+      return s;
+    out << AccuracyTable(*rows)
+        << absl::StrFormat("merged %d files, %d inputs; wrote %s.tsv and %s.svg\n", args.size(), rows->size(),
+                           stem, stem);
+    return absl::OkStatus();
+  }
+
+ private:
+  std::string out_ = "merged";
+  std::string title_ = "certified accuracy (merged shards)";
 };
 
 class ReplayCommand : public cli::Command {
@@ -402,6 +464,7 @@ void RegisterSmoothCommands(cli::CommandRegistry& registry) {
   registry.Add("smooth", "certify", [] { return std::make_unique<CertifyCommand>(); });
   registry.Add("smooth", "radius", [] { return std::make_unique<RadiusCommand>(); });
   registry.Add("smooth", "replay", [] { return std::make_unique<ReplayCommand>(); });
+  registry.Add("", "merge", [] { return std::make_unique<MergeCommand>(); });
   registry.Add("smooth", "plot", [] { return std::make_unique<PlotCommand>(); });
 }
 
