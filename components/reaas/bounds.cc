@@ -304,7 +304,11 @@ absl::StatusOr<BallBounds> BoundBall(const FoldedEncoder& encoder, const Lipschi
   b.upper = upper.back();
   b.box_deviation = at::maximum(b.upper - f, f - b.lower).clamp_min(0).norm().item<double>();
   b.local_lipschitz = global.lipschitz;
-  if (enough > 0 && b.box_deviation <= enough) return b;
+  using LocalLipschitz = BoundOptions::LocalLipschitz;
+  const bool local =
+      options.local_lipschitz == LocalLipschitz::kAlways ||
+      (options.local_lipschitz == LocalLipschitz::kAuto && options.relaxation == Relaxation::kInterval);
+  if (!local || (enough > 0 && b.box_deviation <= enough)) return b;
   // Masked norms, each warm-started from the layer's top singular vector.
   b.local_lipschitz = global.layer_norms.front();
   for (size_t l = 1; l < depth; ++l) {

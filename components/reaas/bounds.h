@@ -81,12 +81,18 @@ struct BoundOptions {
   // kLinear carries a conv neuron's coefficients as receptive-field patches
   // (same bounds, a small fraction of the work); false: as full maps.
   bool patches = true;
+  // Whether to bound the deviation by L(r)·r too (masked power iterations),
+  // when the box bound alone does not verify. kAuto: with kInterval only —
+  // there it gains 1.3–2.3× in radius; with kLinear it changed no radius in
+  // 25 measured cases and tripled the time (docs/benchmarks.md, "REaaS").
+  enum class LocalLipschitz { kAuto, kAlways, kNever };
+  LocalLipschitz local_lipschitz = LocalLipschitz::kAuto;
 };
 
 struct BallBounds {
   at::Tensor lower, upper;   // per feature, over the ball
   double box_deviation;      // U_box(r): ‖max(upper − f(x), f(x) − lower)‖₂
-  double local_lipschitz;    // L(r)
+  double local_lipschitz;    // L(r), or the global L when not computed
   double deviation() const;  // min(U_box, L(r)·r): the bound on ‖f(x+δ) − f(x)‖₂
   double radius = 0;
   int64_t unstable = 0;  // hidden ReLUs whose pre-activation bounds straddle 0

@@ -142,6 +142,30 @@ TEST(BoundsTest, LinearRelaxationIsTighterThanIntervals) {
   }
 }
 
+TEST(BoundsTest, LocalLipschitzRunsWithIntervalsUnlessToldOtherwise) {
+  const FoldedEncoder enc = SmallEncoder(10);
+  const LipschitzBound global = GlobalLipschitz(enc);
+  torch::manual_seed(11);
+  const at::Tensor x = at::rand({1, 28, 28});
+  using LocalLipschitz = BoundOptions::LocalLipschitz;
+  ASSERT_OK_AND_ASSIGN(const BallBounds box,
+                       BoundBall(enc, global, x, 0.05, {.relaxation = Relaxation::kInterval}));
+  EXPECT_LT(box.local_lipschitz, global.lipschitz);  // dead neurons on the ball lower L(r)
+  ASSERT_OK_AND_ASSIGN(const BallBounds lin,
+                       BoundBall(enc, global, x, 0.05, {.relaxation = Relaxation::kLinear}));
+  EXPECT_EQ(lin.local_lipschitz, global.lipschitz);  // kAuto: not computed with CROWN
+  ASSERT_OK_AND_ASSIGN(const BallBounds both, BoundBall(enc, global, x, 0.05,
+                                                        {.relaxation = Relaxation::kLinear,
+                                                         .local_lipschitz = LocalLipschitz::kAlways}));
+  EXPECT_LT(both.local_lipschitz, global.lipschitz);
+  EXPECT_TRUE(at::equal(both.upper, lin.upper));
+  EXPECT_LE(both.deviation(), lin.deviation());
+  ASSERT_OK_AND_ASSIGN(const BallBounds none, BoundBall(enc, global, x, 0.05,
+                                                        {.relaxation = Relaxation::kInterval,
+                                                         .local_lipschitz = LocalLipschitz::kNever}));
+  EXPECT_EQ(none.local_lipschitz, global.lipschitz);
+}
+
 TEST(BoundsTest, CertificatesAreOrderedAndBelowTheAttack) {
   const FoldedEncoder enc = SmallEncoder(3);
   const LipschitzBound global = GlobalLipschitz(enc);

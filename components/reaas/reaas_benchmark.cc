@@ -82,17 +82,18 @@ void BM_F2IPerturbPropagation(benchmark::State& state) {
 BENCHMARK(BM_F2IPerturbPropagation)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_BoundBall(benchmark::State& state) {
-  const BoundOptions options{.relaxation = state.range(0) == 0 ? Relaxation::kInterval : Relaxation::kLinear};
+  BoundOptions options{.relaxation = state.range(0) == 0 ? Relaxation::kInterval : Relaxation::kLinear};
   const FoldedEncoder enc = Encoder();
   const LipschitzBound bound = GlobalLipschitz(enc);
   const at::Tensor x = at::rand({1, 28, 28});
   const double feature_radius = 0.05 * enc.Forward(x.unsqueeze(0)).norm().item<double>();
   absl::StatusOr<PropagationResult> found = PropagationRadius(enc, bound, x, feature_radius, options);
   if (!found.ok()) std::abort();
-  const double enough = state.range(1) == 0 ? 1e30 : 0;
+  options.local_lipschitz =
+      state.range(1) == 0 ? BoundOptions::LocalLipschitz::kNever : BoundOptions::LocalLipschitz::kAlways;
   int64_t unstable = 0;
   for (auto _ : state) {
-    absl::StatusOr<BallBounds> b = BoundBall(enc, bound, x, found->radius, options, enough);
+    absl::StatusOr<BallBounds> b = BoundBall(enc, bound, x, found->radius, options);
     if (!b.ok()) std::abort();
     unstable = b->unstable;
   }
