@@ -267,7 +267,8 @@ absl::StatusOr<BallBounds> BoundBall(const FoldedEncoder& encoder, const Lipschi
   if (!image.ok()) return image.status();
   torch::NoGradGuard no_grad;
   const size_t depth = encoder.layers.size();
-  const std::vector<LayerGeometry> geometry = Geometry(encoder);
+  const std::vector<LayerGeometry> geometry =
+      options.relaxation == Relaxation::kLinear ? Geometry(encoder) : std::vector<LayerGeometry>();
   // Pre-activation bounds of every layer, flattened (n_l).
   std::vector<at::Tensor> lower(depth), upper(depth);
   std::vector<ReluRelaxation> relax;

@@ -231,14 +231,17 @@ absl::StatusOr<std::vector<CertifyRow>> ParseCertifyTsv(const std::string& text)
   return rows;
 }
 
-absl::StatusOr<std::string> MergeCertifyTsvs(const std::vector<std::string>& texts) {
+absl::StatusOr<MergedCertification> MergeCertifyTsvs(const std::vector<std::string>& texts,
+                                                     const std::vector<std::string>& names) {
   if (texts.empty()) return absl::InvalidArgumentError("nothing to merge");
   std::string header;
   std::optional<bool> timed;
-  std::vector<CertifyRow> rows;
+  MergedCertification merged;
+  std::vector<CertifyRow>& rows = merged.rows;
   for (size_t f = 0; f < texts.size(); ++f) {
     auto fail = [&](absl::string_view why) {
-      return absl::InvalidArgumentError(absl::StrCat("file ", f + 1, ": ", why));
+      const std::string name = f < names.size() ? names[f] : absl::StrCat("file ", f + 1);
+      return absl::InvalidArgumentError(absl::StrCat(name, ": ", why));
     };
     absl::StatusOr<std::vector<CertifyRow>> part = ParseCertifyTsv(texts[f]);
     if (!part.ok()) return fail(part.status().message());
@@ -260,7 +263,9 @@ absl::StatusOr<std::string> MergeCertifyTsvs(const std::vector<std::string>& tex
     if (rows[i].index == rows[i - 1].index)
       return absl::InvalidArgumentError(absl::StrCat("input ", rows[i].index, " is in two files"));
   }
-  return CertifyTsv(rows, timed.value_or(false), header == kHeaderWithSamples);
+  merged.with_time = timed.value_or(false);
+  merged.with_samples = header == kHeaderWithSamples;
+  return merged;
 }
 
 absl::Status WriteCertifyOutputs(const std::string& prefix, const std::vector<CertifyRow>& rows,

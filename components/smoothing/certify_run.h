@@ -82,13 +82,19 @@ std::string AccuracyPlot(const std::vector<CertifyRow>& rows, const std::string&
 std::string AccuracyPlot(const std::vector<std::pair<std::string, std::vector<CertifyRow>>>& runs,
                          const std::string& title, double log_from = 0);
 
-// Joins certify TSVs of disjoint shards of one run into the TSV one process
+// Joins certify TSVs of disjoint shards of one run into what one process
 // would have written: rows in input order, the same columns; when every shard
-// wrote "-" for the time (--notime), the result is byte for byte the
-// one-process file. InvalidArgument (naming the file by its position) for a
-// file that does not parse, mixed column sets or time styles, or an input
-// that two shards both certified.
-absl::StatusOr<std::string> MergeCertifyTsvs(const std::vector<std::string>& texts);
+// wrote "-" for the time (--notime), Tsv() is byte for byte the one-process
+// file. InvalidArgument for a file that does not parse, mixed column sets or
+// time styles, or an input that two shards both certified; errors name a file
+// by `names[i]` when given, else by its position ("file 2").
+struct MergedCertification {
+  std::vector<CertifyRow> rows;
+  bool with_time = false, with_samples = false;
+  std::string Tsv() const { return CertifyTsv(rows, with_time, with_samples); }
+};
+absl::StatusOr<MergedCertification> MergeCertifyTsvs(const std::vector<std::string>& texts,
+                                                     const std::vector<std::string>& names = {});
 
 // Parses a TSV written by CertifyTsv, with or without the samples column (rows
 // without it get samples = 0). InvalidArgument naming the line for a wrong

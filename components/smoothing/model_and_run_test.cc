@@ -130,18 +130,20 @@ TEST_F(CertifyRunTest, ThreeShardsMergeToTheOneProcessTsv) {
       for (const CertifyRow& row : *part) EXPECT_EQ(row.index / 700 % 3, k);
       shards.push_back(CertifyTsv(*part, false, sequential));
     }
-    absl::StatusOr<std::string> merged = MergeCertifyTsvs(shards);
+    absl::StatusOr<MergedCertification> merged = MergeCertifyTsvs(shards);
     ASSERT_TRUE(merged.ok()) << merged.status();
-    EXPECT_EQ(*merged, CertifyTsv(*whole, false, sequential));
+    EXPECT_EQ(merged->Tsv(), CertifyTsv(*whole, false, sequential));
     // Timed shards merge into a timed file that equals the one-process rows.
-    absl::StatusOr<std::string> timed = MergeCertifyTsvs({CertifyTsv(*whole, true, sequential)});
+    absl::StatusOr<MergedCertification> timed = MergeCertifyTsvs({CertifyTsv(*whole, true, sequential)});
     ASSERT_TRUE(timed.ok());
-    EXPECT_EQ(*timed, CertifyTsv(*whole, true, sequential));
+    EXPECT_EQ(timed->Tsv(), CertifyTsv(*whole, true, sequential));
     // Overlaps, mixed columns and mixed time styles are refused.
     EXPECT_THAT(MergeCertifyTsvs({shards[0], shards[0]}).status().message(), HasSubstr("in two files"));
     EXPECT_FALSE(MergeCertifyTsvs({shards[0], CertifyTsv(*whole, false, !sequential)}).ok());
     EXPECT_THAT(MergeCertifyTsvs({shards[0], CertifyTsv(*whole, true, sequential)}).status().message(),
                 HasSubstr("file 2"));
+    EXPECT_THAT(MergeCertifyTsvs({shards[0], "garbage\n"}, {"a.tsv", "b.tsv"}).status().message(),
+                HasSubstr("b.tsv: "));
     EXPECT_FALSE(MergeCertifyTsvs({shards[0], "garbage\n"}).ok());
   }
   EXPECT_FALSE(MergeCertifyTsvs({}).ok());

@@ -281,26 +281,17 @@ class MergeCommand : public cli::Command {
                          ": not a certification TSV (`warden smooth certify --shard`), which is what "
                          "merge joins"));
     }
-    absl::StatusOr<std::string> merged = MergeCertifyTsvs(texts);
-    if (!merged.ok()) {
-      // Name the file rather than its position.
-      std::string message(merged.status().message());
-      for (size_t i = args.size(); i-- > 0;) {
-        const std::string position = absl::StrCat("file ", i + 1, ":");
-        if (message.rfind(position, 0) == 0)
-          message = absl::StrCat(args[i], ":", message.substr(position.size()));
-      }
-      return absl::InvalidArgumentError(message);
-    }
-    absl::StatusOr<std::vector<CertifyRow>> rows = ParseCertifyTsv(*merged);
-    if (!rows.ok()) return rows.status();
+    absl::StatusOr<MergedCertification> merged = MergeCertifyTsvs(texts, args);
+    if (!merged.ok()) return merged.status();
     const std::string stem = cli::OutputStem(out_, {".tsv", ".svg"});
-    if (absl::Status s = tensor::WriteTextAtomically(stem + ".tsv", *merged); !s.ok()) return s;
-    if (absl::Status s = tensor::WriteTextAtomically(stem + ".svg", AccuracyPlot(*rows, title_)); !s.ok())
+    if (absl::Status s =
+            WriteCertifyOutputs(stem, merged->rows, title_, merged->with_time, merged->with_samples);
+        !s.ok()) {
       return s;
-    out << AccuracyTable(*rows)
-        << absl::StrFormat("merged %d files, %d inputs; wrote %s.tsv and %s.svg\n", args.size(), rows->size(),
-                           stem, stem);
+    }
+    out << AccuracyTable(merged->rows)
+        << absl::StrFormat("merged %d files, %d inputs; wrote %s.tsv and %s.svg\n", args.size(),
+                           merged->rows.size(), stem, stem);
     return absl::OkStatus();
   }
 
