@@ -45,6 +45,11 @@ check clip-tokenize   0 "^49406 320 1125 539 49407$" -- clip tokenize "a photo o
 check clip-json       0 "\"tokens\":\\[\"<\\|startoftext"  -- clip tokenize --json hello
 check clip-no-text    2 "expected at least one TEXT" -- clip tokenize
 check sae-train       0 "final FVU"             -- sae train --steps=3 --latents=256 --k=8 --batch=8 --out="$TEST_TMPDIR/sae.safetensors"
+# Two data-parallel ranks launched by the verb itself (re-executing this command line).
+check sae-train-dp    0 "on 2 data-parallel ranks: final FVU" -- sae train --steps=3 --latents=256 --k=8 --batch=8 --nproc=2 --out="$TEST_TMPDIR/sae_dp.safetensors"
+WORLD_SIZE=2 RANK=0 MASTER_ADDR=127.0.0.1 \
+check sae-bad-world   2 "MASTER_PORT is not"     -- sae train --steps=1 --out="$TEST_TMPDIR/x.safetensors"
+check sae-bad-nproc   2 "--nproc must be >= 1"   -- sae train --nproc=0 --out="$TEST_TMPDIR/x.safetensors"
 check sae-bad-k       2 "need 1 <= --k"          -- sae train --k=0 --out="$TEST_TMPDIR/x.safetensors"
 check sae-bad-layer   2 "layer 9 outside"        -- sae train --layer=9 --steps=1 --out="$TEST_TMPDIR/x.safetensors"
 exit $((failures > 0))

@@ -90,17 +90,22 @@ TopKSaeImpl::Encoded TopKSaeImpl::Encode(const at::Tensor& h) {
     });
     return e;
   }
-  if (cpu_float) {
-    e.pre = at::addmm(b_lat, h - b_pre, w_enc.t());
-    e.indices = TopKIndicesByRow(e.pre, k);
-    e.values = at::relu(e.pre.gather(1, e.indices));  // differentiable in pre
-    return e;
+  // Training: the dense GEMM only picks the latents (no grad, so its backward
+  // is never formed); the kept values are recomputed from the selected rows.
+  {
+    torch::NoGradGuard no_grad;
+    e.pre = cpu_float ? at::addmm(b_lat, h - b_pre, w_enc.t()) : at::matmul(h - b_pre, w_enc.t()) + b_lat;
+    e.indices = cpu_float ? TopKIndicesByRow(e.pre, k) : std::get<1>(e.pre.topk(k, -1));
   }
-  e.pre = at::matmul(h - b_pre, w_enc.t()) + b_lat;
-  auto top = e.pre.topk(k, -1);
-  e.values = at::relu(std::get<0>(top));
-  e.indices = std::get<1>(top);
+  e.values = at::relu(PreactivationsAt(h, e.indices));
   return e;
+}
+
+at::Tensor TopKSaeImpl::PreactivationsAt(const at::Tensor& h, const at::Tensor& indices) {
+  const int64_t n = indices.size(0), m = indices.size(1), d = h.size(1);
+  const at::Tensor flat = indices.reshape({-1});
+  const at::Tensor rows = w_enc.index_select(0, flat).view({n, m, d});
+  return at::bmm(rows, (h - b_pre).unsqueeze(2)).squeeze(2) + b_lat.index_select(0, flat).view({n, m});
 }
 
 at::Tensor TopKSaeImpl::Decode(const at::Tensor& values, const at::Tensor& indices, bool add_bias) {
@@ -135,48 +140,114 @@ at::Tensor GeometricMedian(const at::Tensor& x) {
   return median;
 }
 
+namespace {
+
+// Σ_c Σ_i (x_ic − mean_c)² / (N·d) from the per-column sums Σx and Σx² over N rows.
+double MeanVariance(const at::Tensor& sum, const at::Tensor& sum_sq, double n) {
+  return ((sum_sq - sum.pow(2) / n).sum() / (n * static_cast<double>(sum.size(0)))).item<double>();
+}
+
+}  // namespace
+
 StepLosses TrainStep(TopKSae& sae, torch::optim::Optimizer& optimizer, const at::Tensor& h,
                      double mse_scale) {
+  return *TrainStep(sae, optimizer, h, mse_scale, nullptr);  // cannot fail without a collective
+}
+
+absl::StatusOr<StepLosses> TrainStep(TopKSae& sae, torch::optim::Optimizer& optimizer, const at::Tensor& h,
+                                     double mse_scale, StepCollective* collective) {
   const SaeConfig& c = sae->config();
+  const int64_t d = h.size(1), n = c.n_latents;
   auto e = sae->Encode(h);
   const at::Tensor recon = sae->Decode(e.values, e.indices);
-  const at::Tensor mse = (recon - h).pow(2).mean();
-  at::Tensor loss = mse_scale * mse;
+  const at::Tensor residual = h - recon.detach();
+  // The batch statistics every rank needs, in one reduction (double, so the
+  // sums of squares keep their digits): [tokens | Σh | Σh² | Σr | Σr² | fired].
+  at::Tensor stats;
+  {
+    torch::NoGradGuard no_grad;
+    const at::Tensor hd = h.to(at::kDouble), rd = residual.to(at::kDouble);
+    at::Tensor fired = at::zeros({n}, at::kDouble);
+    fired.index_put_({e.indices.masked_select(e.values > c.fire_threshold)}, 1.0);
+    stats = at::cat({at::full({1}, static_cast<double>(h.size(0)), at::kDouble), hd.sum(0), hd.pow(2).sum(0),
+                     rd.sum(0), rd.pow(2).sum(0), fired});
+    if (collective != nullptr) {
+      if (absl::Status s = collective->SumInPlace(stats); !s.ok()) return s;
+    }
+  }
+  const double tokens = stats[0].item<double>();
+  auto part = [&](int64_t i, int64_t len) { return stats.slice(0, 1 + i * d, 1 + i * d + len); };
+  const double h_variance = MeanVariance(part(0, d), part(1, d), tokens);
+  const double r_variance = MeanVariance(part(2, d), part(3, d), tokens);
+  const at::Tensor fired = part(4, n) > 0;
+
   StepLosses out;
+  out.tokens = static_cast<int64_t>(tokens);
+  const double elements = tokens * static_cast<double>(d);
+  // This rank's share of the global mean: Σ over its rows / (global N·d).
+  const at::Tensor sse = (recon - h).pow(2).sum();
+  at::Tensor loss = (mse_scale / elements) * sse;
   // Dead latents: no kept value above the threshold for dead_steps steps.
   {
     torch::NoGradGuard no_grad;
-    at::Tensor fired = at::zeros({c.n_latents}, at::kBool);
-    fired.index_put_({e.indices.masked_select(e.values > c.fire_threshold)}, true);
     sae->steps_since_fired.add_(1).masked_fill_(fired, 0);
   }
   const at::Tensor dead = sae->steps_since_fired > c.dead_steps;
   out.dead = dead.sum().item<int64_t>();
+  at::Tensor aux_sse = at::zeros({}, at::kFloat);
+  at::Tensor aux_indices;
   if (out.dead > 0 && c.auxk > 0) {
-    // AuxK: the dead latents' top pre-activations model the residual.
-    const at::Tensor masked = e.pre.masked_fill(dead.logical_not().unsqueeze(0), -1e30);
-    auto top = masked.topk(std::min<int64_t>(c.auxk, out.dead), 1);
-    const at::Tensor aux_values = at::relu(std::get<0>(top));
-    const at::Tensor aux_recon = sae->Decode(aux_values, std::get<1>(top), /*add_bias=*/false);
-    // The spec's NMSE(auxk_recon + b_pre, h − ĥ + b_pre): the same numbers
-    // without the shared b_pre on both sides.
-    const at::Tensor residual = h - recon.detach();
-    const at::Tensor nmse = (aux_recon - residual).pow(2).mean() /
-                            (residual.mean(0, true) - residual).pow(2).mean().clamp_min(1e-12);
-    loss = loss + c.auxk_coef * nmse;
-    out.auxk = nmse.item<double>();
+    // AuxK: the dead latents' top pre-activations model the residual. The
+    // spec's NMSE(auxk_recon + b_pre, h − ĥ + b_pre): the same numbers without
+    // the shared b_pre on both sides; its denominator is the global variance.
+    {
+      torch::NoGradGuard no_grad;
+      const at::Tensor masked = e.pre.masked_fill(dead.logical_not().unsqueeze(0), -1e30);
+      aux_indices = std::get<1>(masked.topk(std::min<int64_t>(c.auxk, out.dead), 1));
+    }
+    const at::Tensor aux_values = at::relu(sae->PreactivationsAt(h, aux_indices));
+    const at::Tensor aux_recon = sae->Decode(aux_values, aux_indices, /*add_bias=*/false);
+    aux_sse = (aux_recon - residual).pow(2).sum();
+    loss = loss + (c.auxk_coef / (elements * std::max(r_variance, 1e-12))) * aux_sse;
   }
   optimizer.zero_grad();
   loss.backward();
+  // Sum the gradients (and the two loss numerators, for the report) over ranks.
+  at::Tensor sums = at::stack({sse.detach(), aux_sse.detach()}).to(at::kDouble);
+  if (collective != nullptr) {
+    torch::NoGradGuard no_grad;
+    // Only the latents some rank selected (top-k or AuxK) have non-zero
+    // W_enc, W_dec and b_lat gradient rows on any rank: reduce those rows.
+    at::Tensor touched = at::zeros({n}, at::kFloat);
+    touched.index_put_({e.indices.reshape({-1})}, 1.0f);
+    if (aux_indices.defined()) touched.index_put_({aux_indices.reshape({-1})}, 1.0f);
+    if (absl::Status s = collective->SumInPlace(touched); !s.ok()) return s;
+    const at::Tensor rows = touched.nonzero().reshape({-1});
+    for (at::Tensor* p : {&sae->w_enc, &sae->w_dec, &sae->b_lat, &sae->b_pre}) {
+      if (!p->grad().defined()) p->mutable_grad() = at::zeros_like(*p);
+    }
+    const int64_t r = rows.size(0);
+    at::Tensor flat =
+        at::cat({sae->w_enc.grad().index_select(0, rows).reshape({-1}),
+                 sae->w_dec.grad().index_select(0, rows).reshape({-1}),
+                 sae->b_lat.grad().index_select(0, rows), sae->b_pre.grad(), sums.to(at::kFloat)});
+    if (absl::Status s = collective->SumInPlace(flat); !s.ok()) return s;
+    sae->w_enc.mutable_grad().index_copy_(0, rows, flat.slice(0, 0, r * d).view({r, d}));
+    sae->w_dec.mutable_grad().index_copy_(0, rows, flat.slice(0, r * d, 2 * r * d).view({r, d}));
+    sae->b_lat.mutable_grad().index_copy_(0, rows, flat.slice(0, 2 * r * d, 2 * r * d + r));
+    sae->b_pre.mutable_grad().copy_(flat.slice(0, 2 * r * d + r, 2 * r * d + r + d));
+    sums = flat.slice(0, 2 * r * d + r + d).to(at::kDouble);
+  }
   sae->ConstrainDecoder();
   optimizer.step();
   {
     torch::NoGradGuard no_grad;
     sae->w_dec.div_(sae->w_dec.norm(2, 1, true).clamp_min(1e-12));
   }
-  out.mse = mse.item<double>();
+  out.mse = sums[0].item<double>() / elements;
   out.scaled = mse_scale * out.mse;
-  out.fvu = out.mse / (h.mean(0, true) - h).pow(2).mean().clamp_min(1e-12).item<double>();
+  out.auxk = out.dead > 0 && c.auxk > 0 ? sums[1].item<double>() / elements / std::max(r_variance, 1e-12) : 0;
+  out.fvu = out.mse / std::max(h_variance, 1e-12);
   return out;
 }
 

@@ -35,10 +35,16 @@ class TopKSaeImpl : public torch::nn::Module {
   struct Encoded {
     at::Tensor values;   // [N, k], ReLU'd
     at::Tensor indices;  // [N, k]
-    at::Tensor pre;      // [N, n_latents] pre-activations u; only with grad mode on (AuxK
-                         // reads them): inference folds the biases into the top-k scan
+    at::Tensor pre;      // [N, n_latents] pre-activations u, without grad; only with grad mode
+                         // on (AuxK reads them): inference folds the biases into the top-k scan
   };
-  Encoded Encode(const at::Tensor& h);  // h: [N, d_model]
+  // h: [N, d_model]. With grad mode on, the sparse backward: a no-grad dense
+  // GEMM picks the top-k, then only the selected latents are recomputed
+  // differentiably (PreactivationsAt), so the backward costs N·k·d, not N·n·d.
+  Encoded Encode(const at::Tensor& h);
+  // Differentiable pre-activations u = (h − b_pre)·W_enc[i] + b_lat[i] at the
+  // latents `indices` [N, m] only: [N, m]; gradients reach only those rows.
+  at::Tensor PreactivationsAt(const at::Tensor& h, const at::Tensor& indices);
   at::Tensor Decode(const at::Tensor& values, const at::Tensor& indices, bool add_bias = true);
   // Dense codes [N, n_latents] (zeros outside the top-k).
   at::Tensor DenseCode(const Encoded& e) const;
@@ -65,16 +71,39 @@ TORCH_MODULE(TopKSae);
 at::Tensor GeometricMedian(const at::Tensor& x);
 
 struct StepLosses {
-  double mse = 0;     // mean squared reconstruction error
-  double scaled = 0;  // mse_scale * mse (the main loss)
-  double auxk = 0;    // AuxK NMSE (0 while no latent is dead)
-  double fvu = 0;     // fraction of variance unexplained
-  int64_t dead = 0;   // latents currently dead
+  int64_t tokens = 0;  // activations in the (global) batch
+  double mse = 0;      // mean squared reconstruction error
+  double scaled = 0;   // mse_scale * mse (the main loss)
+  double auxk = 0;     // AuxK NMSE (0 while no latent is dead)
+  double fvu = 0;      // fraction of variance unexplained
+  int64_t dead = 0;    // latents currently dead
+};
+
+// Sums across data-parallel ranks, so that TrainStep on each rank's share of
+// a global batch takes the step one process takes on the whole batch. Over
+// c10d in distributed/sae/data_parallel.h; the step is written against this
+// interface so the SAE component stays below distributed/.
+class StepCollective {
+ public:
+  virtual ~StepCollective() = default;
+  virtual int rank() const = 0;
+  virtual int world() const = 0;
+  // Sums a contiguous CPU tensor across ranks, in place.
+  virtual absl::Status SumInPlace(at::Tensor& t) = 0;
+  // Overwrites a contiguous CPU tensor with rank 0's values.
+  virtual absl::Status BroadcastFromRoot(at::Tensor& t) = 0;
 };
 
 // One training step on activations h [N, d]: loss = mse_scale · MSE + auxk_coef · AuxK;
 // backward, decoder constraint, optimizer step; updates the dead-latent counters.
+// With a `collective`, h is this rank's share of the global batch: the means,
+// the variances, the dead-latent counters and the gradients are all global
+// (three all-reduces: batch statistics; which latents any rank selected; the
+// gradient rows of those latents, the only non-zero ones), so every rank takes
+// the same step as one process on the concatenated batch.
 StepLosses TrainStep(TopKSae& sae, torch::optim::Optimizer& optimizer, const at::Tensor& h, double mse_scale);
+absl::StatusOr<StepLosses> TrainStep(TopKSae& sae, torch::optim::Optimizer& optimizer, const at::Tensor& h,
+                                     double mse_scale, StepCollective* collective);
 
 // Portable weights of a trained SAE (CPU float copies).
 SaeWeights ToPortable(TopKSae& sae);

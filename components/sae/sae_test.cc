@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <random>
 
@@ -145,6 +146,31 @@ TEST(SaeTest, InferenceEncodeEqualsTrainingEncode) {
     sae->b_pre.add_(0.5);  // an optimizer step changes the parameters in place
     sae->w_enc.mul_(1.5);
   }
+}
+
+// The sparse backward (a no-grad GEMM picks the latents, only those are
+// recomputed with grad) must give the dense autograd's gradients, and no
+// gradient at all to latents no token selected.
+TEST(SaeTest, SparseBackwardEqualsDenseBackward) {
+  torch::manual_seed(4);
+  TopKSae sae = SmallWithBiases();
+  const at::Tensor h = torch::randn({12, 16});
+  auto sparse = sae->Encode(h);
+  (sae->Decode(sparse.values, sparse.indices) - h).pow(2).sum().backward();
+  std::map<std::string, at::Tensor> want;
+  for (const auto& p : sae->named_parameters()) want[p.key()] = p.value().grad().clone();
+  for (auto& p : sae->parameters()) p.mutable_grad() = at::Tensor();
+  // Dense reference: u over every latent with grad, gathered at the same indices.
+  const at::Tensor u = at::addmm(sae->b_lat, h - sae->b_pre, sae->w_enc.t());
+  const at::Tensor values = at::relu(u.gather(1, sparse.indices));
+  (sae->Decode(values, sparse.indices) - h).pow(2).sum().backward();
+  for (const auto& p : sae->named_parameters()) {
+    EXPECT_TRUE(at::allclose(want[p.key()], p.value().grad(), 1e-5, 1e-5)) << p.key();
+  }
+  at::Tensor chosen = at::zeros({64}, at::kBool);
+  chosen.index_put_({sparse.indices.flatten()}, true);
+  EXPECT_EQ(want["w_enc"].index({chosen.logical_not()}).abs().sum().item<double>(), 0.0);
+  EXPECT_GT(want["w_enc"].index({chosen}).abs().sum().item<double>(), 0.0);
 }
 
 TEST(SaeTest, DecoderConstraintKeepsUnitRowsAndOrthogonalGradients) {

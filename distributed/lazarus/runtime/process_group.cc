@@ -33,14 +33,15 @@ c10::intrusive_ptr<c10d::ProcessGroup> Wrap(const c10::intrusive_ptr<c10d::Store
 }  // namespace
 
 c10::intrusive_ptr<c10d::ProcessGroup> MakeGlooGroup(const c10::intrusive_ptr<c10d::Store>& store, int rank,
-                                                     int world, std::chrono::milliseconds timeout) {
+                                                     int world, std::chrono::milliseconds timeout,
+                                                     const std::string& hostname) {
   // A peer that dies mid-run closes its sockets; Gloo's next write to one must
   // fail with EPIPE (an exception the caller recovers from), not raise SIGPIPE,
   // whose default action kills this survivor too. Seen as exit by signal 13 in
   // process_group_test's dead-peer case.
   ::signal(SIGPIPE, SIG_IGN);
   auto options = c10d::ProcessGroupGloo::Options::create();
-  options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+  options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(hostname));
   options->timeout = timeout;
   auto gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world, options);
 #if WARDEN_C10D_BACKENDS

@@ -16,6 +16,7 @@
 #define WARDEN_DISTRIBUTED_LAZARUS_RUNTIME_PROCESS_GROUP_H_
 
 #include <chrono>
+#include <string>
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 #include <torch/csrc/distributed/c10d/Store.hpp>
 
@@ -23,10 +24,12 @@
 
 namespace warden::lazarus {
 
-// Gloo over 127.0.0.1. Ignores SIGPIPE in this process (a dead peer must be an
-// exception from the next collective, not a signal that kills the survivor).
+// Gloo over the interface of `hostname` (127.0.0.1: loopback, one machine).
+// Ignores SIGPIPE in this process (a dead peer must be an exception from the
+// next collective, not a signal that kills the survivor).
 c10::intrusive_ptr<c10d::ProcessGroup> MakeGlooGroup(const c10::intrusive_ptr<c10d::Store>& store, int rank,
-                                                     int world, std::chrono::milliseconds timeout);
+                                                     int world, std::chrono::milliseconds timeout,
+                                                     const std::string& hostname = "127.0.0.1");
 
 // True when this build's LibTorch has c10d's NCCL backend.
 bool NcclCompiledIn();
