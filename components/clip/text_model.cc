@@ -41,15 +41,14 @@ absl::StatusOr<ClipTextConfig> ClipTextConfig::FromJson(const nlohmann::json& ro
   const nlohmann::json& json = root.contains("text_config") ? root["text_config"] : root;
   if (!json.is_object()) return Invalid("config.json \"text_config\" is not an object");
   ClipTextConfig c;
-  for (absl::Status s : {ReadField(json, "vocab_size", &c.vocab_size),
-                         ReadField(json, "hidden_size", &c.hidden_size),
-                         ReadField(json, "intermediate_size", &c.intermediate_size),
-                         ReadField(json, "num_hidden_layers", &c.num_hidden_layers),
-                         ReadField(json, "num_attention_heads", &c.num_attention_heads),
-                         ReadField(json, "max_position_embeddings", &c.max_position_embeddings),
-                         ReadField(json, "hidden_act", &c.hidden_act),
-                         ReadField(json, "layer_norm_eps", &c.layer_norm_eps),
-                         ReadField(root, "projection_dim", &c.projection_dim)}) {
+  for (absl::Status s :
+       {ReadField(json, "vocab_size", &c.vocab_size), ReadField(json, "hidden_size", &c.hidden_size),
+        ReadField(json, "intermediate_size", &c.intermediate_size),
+        ReadField(json, "num_hidden_layers", &c.num_hidden_layers),
+        ReadField(json, "num_attention_heads", &c.num_attention_heads),
+        ReadField(json, "max_position_embeddings", &c.max_position_embeddings),
+        ReadField(json, "hidden_act", &c.hidden_act), ReadField(json, "layer_norm_eps", &c.layer_norm_eps),
+        ReadField(root, "projection_dim", &c.projection_dim)}) {
     if (!s.ok()) return s;
   }
   if (absl::Status s = c.Validate(); !s.ok()) return s;
@@ -119,8 +118,8 @@ at::Tensor ClipEncoderLayerImpl::forward(const at::Tensor& x, const at::Tensor& 
 }
 
 ClipTextModelImpl::ClipTextModelImpl(const ClipTextConfig& config) : config_(config) {
-  token_embedding_ = register_module("token_embedding",
-                                     torch::nn::Embedding(config.vocab_size, config.hidden_size));
+  token_embedding_ =
+      register_module("token_embedding", torch::nn::Embedding(config.vocab_size, config.hidden_size));
   position_embedding_ = register_module(
       "position_embedding", torch::nn::Embedding(config.max_position_embeddings, config.hidden_size));
   for (int64_t i = 0; i < config.num_hidden_layers; ++i) {
@@ -145,12 +144,18 @@ ClipTextModelImpl::ClipTextModelImpl(const ClipTextConfig& config) : config_(con
 
 ClipTextOutput ClipTextModelImpl::forward(const at::Tensor& input_ids, const at::Tensor& eos_position,
                                           const at::Tensor& attention_mask, const LayerHook& hook) {
-  const int64_t b = input_ids.size(0), l = input_ids.size(1);
+  return forward_embeds(token_embedding_->forward(input_ids), eos_position, attention_mask, hook);
+}
+
+ClipTextOutput ClipTextModelImpl::forward_embeds(const at::Tensor& token_embeds,
+                                                 const at::Tensor& eos_position,
+                                                 const at::Tensor& attention_mask, const LayerHook& hook) {
+  const int64_t b = token_embeds.size(0), l = token_embeds.size(1);
   TORCH_CHECK(l <= config_.max_position_embeddings, "sequence of ", l, " tokens exceeds ",
               config_.max_position_embeddings, " positions");
   const auto options = token_embedding_->weight.options();
-  at::Tensor positions = at::arange(l, input_ids.options().dtype(at::kLong));
-  at::Tensor x = token_embedding_->forward(input_ids) + position_embedding_->forward(positions);
+  at::Tensor positions = at::arange(l, eos_position.options().dtype(at::kLong));
+  at::Tensor x = token_embeds + position_embedding_->forward(positions);
   // Causal mask (and padding keys masked when a mask is given): additive bias.
   at::Tensor bias = at::full({l, l}, -std::numeric_limits<float>::infinity(), options).triu(1);
   bias = bias.view({1, 1, l, l});
@@ -169,6 +174,18 @@ ClipTextOutput ClipTextModelImpl::forward(const at::Tensor& input_ids, const at:
   out.pooled = out.last_hidden_state.index({at::arange(b, eos_position.options()), eos_position});
   if (text_projection_) out.projected = text_projection_->forward(out.pooled);
   return out;
+}
+
+ClipTextOutput ForwardPrompts(ClipTextModel& model, const ClipTokenizer& tokenizer,
+                              const std::vector<std::string>& prompts, Padding padding, const LayerHook& hook,
+                              int context_length) {
+  const TokenBatch tokens = TokenizeBatch(tokenizer, prompts, padding, context_length);
+  const int64_t b = static_cast<int64_t>(prompts.size());
+  const int64_t l = b > 0 ? static_cast<int64_t>(tokens.ids[0].size()) : 0;
+  std::vector<int64_t> ids;
+  for (const auto& row : tokens.ids) ids.insert(ids.end(), row.begin(), row.end());
+  const std::vector<int64_t> eos(tokens.eos_position.begin(), tokens.eos_position.end());
+  return model->forward(at::tensor(ids, at::kLong).view({b, l}), at::tensor(eos, at::kLong), {}, hook);
 }
 
 std::vector<std::pair<std::string, at::Tensor>> HfStateDict(ClipTextModel& model) {
@@ -204,7 +221,8 @@ absl::StatusOr<ClipTextModel> LoadHfClipText(const std::string& dir) {
   const nlohmann::json json = nlohmann::json::parse(config_file, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) return Invalid(absl::StrCat(dir, "/config.json is not valid JSON"));
   absl::StatusOr<ClipTextConfig> config = ClipTextConfig::FromJson(json);
-  if (!config.ok()) return absl::Status(config.status().code(), absl::StrCat(dir, ": ", config.status().message()));
+  if (!config.ok())
+    return absl::Status(config.status().code(), absl::StrCat(dir, ": ", config.status().message()));
 
   const std::string weights = dir + "/model.safetensors";
   absl::StatusOr<tensor::SafetensorsFile> file = tensor::SafetensorsFile::Open(weights);

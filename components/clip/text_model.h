@@ -17,12 +17,12 @@
 
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "absl/status/statusor.h"
+#include "components/clip/tokenizer.h"
 
 namespace warden::clip {
 
@@ -35,7 +35,7 @@ struct ClipTextConfig {
   int64_t max_position_embeddings = 77;
   std::string hidden_act = "quick_gelu";  // or "gelu"
   double layer_norm_eps = 1e-5;
-  int64_t projection_dim = 0;              // > 0: the model has text_projection
+  int64_t projection_dim = 0;  // > 0: the model has text_projection
 
   // Parses HF's config.json (CLIPTextConfig fields; a full CLIPConfig's
   // "text_config" is accepted too). InvalidArgument naming the bad field.
@@ -45,10 +45,10 @@ struct ClipTextConfig {
 };
 
 struct ClipTextOutput {
-  at::Tensor last_hidden_state;            // [B, L, width], after final LayerNorm
-  std::vector<at::Tensor> hidden_states;   // num_layers + 1: embeddings, then each layer's output
-  at::Tensor pooled;                       // [B, width]: last_hidden_state at each prompt's EOS
-  at::Tensor projected;                    // [B, projection_dim] or undefined
+  at::Tensor last_hidden_state;           // [B, L, width], after final LayerNorm
+  std::vector<at::Tensor> hidden_states;  // num_layers + 1: embeddings, then each layer's output
+  at::Tensor pooled;                      // [B, width]: last_hidden_state at each prompt's EOS
+  at::Tensor projected;                   // [B, projection_dim] or undefined
 };
 
 // Called with (layer index, that layer's output [B, L, width]); returns the
@@ -79,6 +79,12 @@ class ClipTextModelImpl : public torch::nn::Module {
   // Causal, as CLIP. `hook` (if set) sees every layer's output.
   ClipTextOutput forward(const at::Tensor& input_ids, const at::Tensor& eos_position,
                          const at::Tensor& attention_mask = {}, const LayerHook& hook = {});
+  // The same from token embeddings [B, L, width] (position embeddings are
+  // added here): how a gradient reaches a one-hot token choice
+  // (token_embeds = one_hot · token_embedding), as token-search attacks need.
+  ClipTextOutput forward_embeds(const at::Tensor& token_embeds, const at::Tensor& eos_position,
+                                const at::Tensor& attention_mask = {}, const LayerHook& hook = {});
+  const at::Tensor& token_embedding() const { return token_embedding_->weight; }
 
   const ClipTextConfig& config() const { return config_; }
 
@@ -90,6 +96,12 @@ class ClipTextModelImpl : public torch::nn::Module {
   torch::nn::Linear text_projection_{nullptr};
 };
 TORCH_MODULE(ClipTextModel);
+
+// `prompts` through the encoder, tokenized as TokenizeBatch does with
+// `padding` (and `context_length`); pooled outputs at each prompt's EOS.
+ClipTextOutput ForwardPrompts(ClipTextModel& model, const ClipTokenizer& tokenizer,
+                              const std::vector<std::string>& prompts, Padding padding,
+                              const LayerHook& hook = {}, int context_length = kContextLength);
 
 // Hugging Face names of every parameter (e.g.
 // "text_model.encoder.layers.0.self_attn.q_proj.weight", "text_projection.weight").

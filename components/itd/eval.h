@@ -29,6 +29,7 @@
 #include "components/clip/tokenizer.h"
 #include "components/itd/itd.h"
 #include "components/itd/itd_data.h"
+#include "components/itd/token_attacks.h"
 #include "components/sae/sae.h"
 
 namespace warden::itd {
@@ -37,20 +38,24 @@ struct EvalConfig {
   int64_t layer = 2;
   double scale = -8;
   ScoreMode score = ScoreMode::kPaper;
-  SelectionConfig selection;         // the paper's contrastive top-K (K = 64) by default
-  double max_fpr = 0.01;             // our τ: neutral calibration FPR bound
+  SelectionConfig selection;  // the paper's contrastive top-K (K = 64) by default
+  double max_fpr = 0.01;      // our τ: neutral calibration FPR bound
   std::vector<int64_t> concept_counts = {1, 5, 10, 50, 100};
-  int64_t main_count = -1;           // the family's headline n (-1: 50 celebrities, 100 artists, 50 unsafe terms)
-  int64_t retained = 100;            // retained names per family
+  int64_t main_count = -1;  // the family's headline n (-1: 50 celebrities, 100 artists, 50 unsafe terms)
+  int64_t retained = 100;   // retained names per family
   int64_t neutral_per_half = 400;
-  int64_t retain_neutral = 100;      // neutral calibration prompts added to the retain set
-  bool retain_names = true;          // retained names join the retain set (false: neutral only, as the
-                                     // paper's nudity recipe; they are still measured as FPRret)
+  int64_t retain_neutral = 100;  // neutral calibration prompts added to the retain set
+  bool retain_names = true;      // retained names join the retain set (false: neutral only, as the
+                                 // paper's nudity recipe; they are still measured as FPRret)
   // Greedy token-substitution attack (at the paper's τ, on the headline n).
   int64_t attack_prompts = 10;
   int64_t attack_rounds = 3;
-  int64_t attack_candidates = 8;     // nearest tokens tried per position
+  int64_t attack_candidates = 8;  // nearest tokens tried per position
   double attack_min_similarity = 0.9;
+  // Text-side MMA-Diffusion and Ring-A-Bell (token_attacks.h) on the headline
+  // registry at the paper's τ: one attack per target concept, the first ones.
+  int64_t token_attack_prompts = 5;
+  TokenSearchConfig token_search;
   uint64_t seed = 0;
 };
 
@@ -65,17 +70,40 @@ struct EvalRow {
   double evade_misspell = 0, evade_insert = 0, evade_paraphrase = 0;
 };
 
+// Erasure depth (issue 19, item 4), the text-side stand-in for the paper's
+// "is the erased celebrity still in the image": a nearest-centroid name probe
+// (probe.h's NameCentroids) on the encoder's final output at the name's last
+// token — the conditioning the UNet reads — with centroids from un-gated
+// selection-template prompts over the n targets and the retained names
+// together. On held-out-template prompts, the share whose own name is still
+// the nearest centroid, before and after the gate; then the paper's H_o, the
+// harmonic mean of (1 − targets recovered) and retained recovered, after.
+struct ErasureRow {
+  std::string family;
+  int64_t concepts = 0;
+  std::string tau_mode;
+  double target_recovered_before = 0, target_recovered_after = 0;
+  double retained_recovered_before = 0, retained_recovered_after = 0;
+  double h_o = 0;          // after the gate
+  double h_o_ungated = 0;  // the same formula without the gate (nothing erased)
+};
+
 struct AttackReport {
   std::string family;
-  int64_t attacked = 0;       // flagged held-out target prompts attacked
-  int64_t evaded = 0;         // gate score pushed below τ within the budget
-  double mean_substitutions = 0;  // over evasions
-  double mean_similarity = 0;     // pooled-embedding cosine of the evading prompts
+  std::string method = "greedy";  // "greedy", "mma" (MMA-Diffusion's token search), "ring-a-bell"
+  int64_t attacked = 0;           // greedy: flagged held-out target prompts; others: target concepts
+  int64_t evaded = 0;             // the gate passes the attack's prompt (as text a user would type)
+  int64_t succeeded = 0;      // evaded, and a name probe on the pooled conditioning still names the target
+  double probe_baseline = 0;  // that probe on un-gated held-out target prompts: how often it names them
+  double mean_substitutions = 0;  // greedy: over evasions
+  double mean_similarity = 0;     // greedy: pooled cosine of evading prompts to the original; others: of
+                               // every found prompt (as typed text, before the gate) to the search's target
   std::string example_before, example_after;
 };
 
 struct EvalReport {
   std::vector<EvalRow> rows;
+  std::vector<ErasureRow> erasure;  // families with retained names
   std::vector<AttackReport> attacks;
   double seconds = 0;
 };
@@ -89,6 +117,9 @@ absl::StatusOr<EvalReport> EvaluateItd(clip::ClipTextModel& model, const clip::C
 // A tab-separated table of the rows (header first) and of the attacks.
 std::string EvalRowsTsv(const EvalReport& report);
 std::string AttackTsv(const EvalReport& report);
+std::string ErasureTsv(const EvalReport& report);
+// H_o = 2ab / (a + b) for a = 1 − target recovered, b = retained recovered (0 when both are 0).
+double HarmonicOverall(double target_recovered, double retained_recovered);
 
 // SVG: TPR (held-out) and FPR (neutral) against log10 of n, per family, paper τ.
 std::string ScalingPlotSvg(const EvalReport& report);

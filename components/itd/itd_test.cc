@@ -307,6 +307,10 @@ TEST_F(ItdTest, EvaluationOnATinyConfig) {
   config.attack_prompts = 1;
   config.attack_rounds = 2;
   config.attack_candidates = 4;
+  config.token_attack_prompts = 1;
+  config.token_search.steps = 3;
+  config.token_search.batch = 8;
+  config.token_search.length = 4;
   absl::StatusOr<EvalReport> report = EvaluateItd(*model_, *tokenizer_, *sae_, {Family::kCelebrity}, config);
   ASSERT_TRUE(report.ok()) << report.status();
   ASSERT_EQ(report->rows.size(), 4u);  // 2 counts × 2 τ modes
@@ -318,10 +322,41 @@ TEST_F(ItdTest, EvaluationOnATinyConfig) {
     }
     if (r.tau_mode == "paper") EXPECT_EQ(r.tpr_selection, 1.0);  // by construction
   }
-  ASSERT_EQ(report->attacks.size(), 1u);
-  EXPECT_LE(report->attacks[0].evaded, report->attacks[0].attacked);
+  ASSERT_EQ(report->attacks.size(), 3u);  // greedy, mma, ring-a-bell
+  EXPECT_EQ(report->attacks[1].method, "mma");
+  EXPECT_EQ(report->attacks[2].method, "ring-a-bell");
+  for (const AttackReport& a : report->attacks) {
+    EXPECT_LE(a.succeeded, a.evaded) << a.method;
+    EXPECT_LE(a.evaded, a.attacked) << a.method;
+    EXPECT_GE(a.probe_baseline, 0) << a.method;
+    EXPECT_LE(a.probe_baseline, 1) << a.method;
+    EXPECT_EQ(a.probe_baseline, report->attacks[0].probe_baseline);  // one baseline per family
+  }
+  EXPECT_EQ(report->attacks[1].attacked, 1);
+  EXPECT_NE(AttackTsv(*report).find("celebrity\tring-a-bell\t1\t"), std::string::npos);
   EXPECT_NE(EvalRowsTsv(*report).find("celebrity\t2\t"), std::string::npos);
   EXPECT_NE(ScalingPlotSvg(*report).find("<svg"), std::string::npos);
+  // Erasure depth: a row per count and τ mode; the un-gated probe tells the
+  // 2 + 4 names apart far above chance (1/6) on held-out templates.
+  ASSERT_EQ(report->erasure.size(), 4u);
+  for (const ErasureRow& e : report->erasure) {
+    for (double v : {e.target_recovered_before, e.target_recovered_after, e.retained_recovered_before,
+                     e.retained_recovered_after, e.h_o}) {
+      EXPECT_GE(v, 0);
+      EXPECT_LE(v, 1);
+    }
+    EXPECT_GT(e.retained_recovered_before, 0.5) << e.concepts;
+    EXPECT_DOUBLE_EQ(e.h_o, HarmonicOverall(e.target_recovered_after, e.retained_recovered_after));
+  }
+  EXPECT_NE(ErasureTsv(*report).find("celebrity\t1\tpaper\t"), std::string::npos);
+}
+
+TEST(ErasureTest, HarmonicOverallIsTheHarmonicMeanOfErasedAndKept) {
+  EXPECT_DOUBLE_EQ(HarmonicOverall(0, 1), 1);  // every target gone, every retained name kept
+  EXPECT_DOUBLE_EQ(HarmonicOverall(1, 1), 0);  // nothing erased
+  EXPECT_DOUBLE_EQ(HarmonicOverall(0, 0), 0);  // everything erased, retained names too
+  EXPECT_DOUBLE_EQ(HarmonicOverall(0.5, 0.5), 0.5);
+  EXPECT_NEAR(HarmonicOverall(0.2, 0.6), 2 * 0.8 * 0.6 / 1.4, 1e-12);
 }
 
 sae::SaeConfig TinySae() {

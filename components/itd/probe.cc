@@ -32,13 +32,8 @@ absl::StatusOr<at::Tensor> LastNameTokenStates(clip::ClipTextModel& model,
   for (size_t start = 0; start < prompts.size(); start += kBatch) {
     const size_t stop = std::min(prompts.size(), start + kBatch);
     const std::vector<std::string> batch(prompts.begin() + start, prompts.begin() + stop);
-    const clip::TokenBatch tokens = clip::TokenizeBatch(tokenizer, batch, clip::Padding::kToLongest);
-    const int64_t b = static_cast<int64_t>(batch.size()), l = static_cast<int64_t>(tokens.ids[0].size());
-    std::vector<int64_t> ids;
-    for (const auto& row : tokens.ids) ids.insert(ids.end(), row.begin(), row.end());
-    const std::vector<int64_t> eos(tokens.eos_position.begin(), tokens.eos_position.end());
-    const clip::ClipTextOutput out =
-        model->forward(at::tensor(ids, at::kLong).view({b, l}), at::tensor(eos, at::kLong));
+    const clip::ClipTextOutput out = clip::ForwardPrompts(model, tokenizer, batch, clip::Padding::kToLongest);
+    const int64_t b = static_cast<int64_t>(batch.size());
     const at::Tensor where =
         at::tensor(std::vector<int64_t>(positions.begin() + start, positions.begin() + stop));
     const at::Tensor batch_index = at::arange(b);
@@ -51,6 +46,27 @@ absl::StatusOr<at::Tensor> LastNameTokenStates(clip::ClipTextModel& model,
 }
 
 }  // namespace
+
+NameCentroids NameCentroids::Fit(const at::Tensor& rows, int64_t names) {
+  torch::NoGradGuard no_grad;
+  NameCentroids c;
+  const at::Tensor x = rows.to(at::kDouble);
+  c.mean_ = x.mean(0, true);
+  const at::Tensor centroids = c.Unit(x).view({names, x.size(0) / names, -1}).mean(1);
+  c.centroids_ = centroids / centroids.norm(2, 1, true).clamp_min(1e-12);
+  return c;
+}
+
+at::Tensor NameCentroids::Unit(const at::Tensor& rows) const {
+  const at::Tensor v = rows.to(at::kDouble) - mean_;
+  return v / v.norm(2, 1, true).clamp_min(1e-12);
+}
+
+at::Tensor NameCentroids::Nearest(const at::Tensor& rows, int64_t top) const {
+  torch::NoGradGuard no_grad;
+  const at::Tensor similarity = at::mm(Unit(rows), centroids_.t());  // [rows, names]
+  return std::get<1>(similarity.topk(std::min<int64_t>(top, names()), 1));
+}
 
 absl::StatusOr<ProbeReport> IdentityProbe(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
                                           const std::vector<std::string>& names,
@@ -68,7 +84,6 @@ absl::StatusOr<ProbeReport> IdentityProbe(clip::ClipTextModel& model, const clip
   if (!test.ok()) return test.status();
   torch::NoGradGuard no_grad;
   const int64_t n = static_cast<int64_t>(names.size());
-  const int64_t per_train = static_cast<int64_t>(train_templates.size());
   const int64_t per_test = static_cast<int64_t>(test_templates.size());
   // Prompts are name-major: name i owns rows [i·T, (i+1)·T).
   const at::Tensor labels = at::arange(n).repeat_interleave(per_test);
@@ -78,15 +93,8 @@ absl::StatusOr<ProbeReport> IdentityProbe(clip::ClipTextModel& model, const clip
   report.test_prompts = test->size(0);
   report.chance = 1.0 / static_cast<double>(n);
   for (int64_t l = 0; l < train->size(1); ++l) {
-    const at::Tensor x = train->select(1, l).to(at::kDouble), y = test->select(1, l).to(at::kDouble);
-    const at::Tensor mean = x.mean(0, true);
-    const auto unit = [&](const at::Tensor& v) {
-      return (v - mean) / (v - mean).norm(2, 1, true).clamp_min(1e-12);
-    };
-    at::Tensor centroids = unit(x).view({n, per_train, -1}).mean(1);
-    centroids = centroids / centroids.norm(2, 1, true).clamp_min(1e-12);
-    const at::Tensor similarity = at::mm(unit(y), centroids.t());  // [test, n]
-    const at::Tensor top = std::get<1>(similarity.topk(std::min<int64_t>(5, n), 1));
+    const at::Tensor top =
+        NameCentroids::Fit(train->select(1, l), n).Nearest(test->select(1, l), std::min<int64_t>(5, n));
     const at::Tensor hits = top.eq(labels.unsqueeze(1));
     ProbeLayer layer;
     layer.layer = l - 1;

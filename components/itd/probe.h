@@ -22,6 +22,22 @@
 
 namespace warden::itd {
 
+// The probe's classifier on one representation: centre on the training rows'
+// mean, unit-normalise, average each name's rows into a unit centroid; a row
+// is assigned the names of its most cosine-similar centroids.
+class NameCentroids {
+ public:
+  // rows: [names · per_name, width], name-major (name i owns rows [i·per_name, (i+1)·per_name)).
+  static NameCentroids Fit(const at::Tensor& rows, int64_t names);
+  // Indices of the `top` nearest centroids per row: [rows, top].
+  at::Tensor Nearest(const at::Tensor& rows, int64_t top = 1) const;
+  int64_t names() const { return centroids_.size(0); }
+
+ private:
+  at::Tensor Unit(const at::Tensor& rows) const;
+  at::Tensor mean_, centroids_;  // double
+};
+
 struct ProbeLayer {
   std::string label;  // "embeddings", "layer 0", …
   int64_t layer = 0;  // -1 for the embeddings, else the hook's layer index

@@ -16,20 +16,17 @@ absl::StatusOr<at::Tensor> LayerActivations(clip::ClipTextModel& model, const cl
         absl::StrCat("layer ", layer, " outside [0, ", model->config().num_hidden_layers, ")"));
   }
   if (prompts.empty()) return absl::InvalidArgumentError("no prompts");
-  const clip::TokenBatch batch =
-      pad_to > 0 ? clip::TokenizeBatch(tokenizer, prompts, clip::Padding::kToContext, pad_to)
-                 : clip::TokenizeBatch(tokenizer, prompts, padding);
-  const int64_t b = static_cast<int64_t>(prompts.size()), l = static_cast<int64_t>(batch.ids[0].size());
-  std::vector<int64_t> ids;
-  for (const auto& row : batch.ids) ids.insert(ids.end(), row.begin(), row.end());
-  const std::vector<int64_t> eos(batch.eos_position.begin(), batch.eos_position.end());
   torch::NoGradGuard no_grad;
   at::Tensor captured;
-  model->forward(at::tensor(ids, at::kLong).view({b, l}), at::tensor(eos, at::kLong), {},
-                 [&](int64_t i, const at::Tensor& x) {
-                   if (i == layer) captured = x;
-                   return x;
-                 });
+  const clip::LayerHook capture = [&](int64_t i, const at::Tensor& x) {
+    if (i == layer) captured = x;
+    return x;
+  };
+  if (pad_to > 0) {
+    clip::ForwardPrompts(model, tokenizer, prompts, clip::Padding::kToContext, capture, pad_to);
+  } else {
+    clip::ForwardPrompts(model, tokenizer, prompts, padding, capture);
+  }
   return captured.reshape({-1, captured.size(2)});
 }
 

@@ -431,8 +431,15 @@ class EvalCommand : public cli::Command {
     flags.Int("attack_candidates", &config_.attack_candidates, "nearest tokens tried per position");
     flags.Double("attack_similarity", &config_.attack_min_similarity,
                  "min pooled-embedding cosine to the original");
+    flags.Int("token_attacks", &config_.token_attack_prompts,
+              "target concepts the text-side MMA-Diffusion and Ring-A-Bell searches attack per family");
+    flags.Int("token_length", &config_.token_search.length, "adversarial tokens those searches place");
+    flags.Int("token_steps", &config_.token_search.steps, "GCG iterations / genetic generations");
+    flags.Int("token_batch", &config_.token_search.batch, "GCG candidates per step / genetic population");
+    flags.Double("token_eta", &config_.token_search.eta, "Ring-A-Bell's concept strength");
     flags.Int("seed", &seed_, "seed of the splits");
-    flags.String("out_dir", &out_dir_, "where eval.tsv, attacks.tsv and scaling.svg go (empty: print only)");
+    flags.String("out_dir", &out_dir_,
+                 "where eval.tsv, attacks.tsv, erasure.tsv and scaling.svg go (empty: print only)");
   }
   absl::Status Run(const std::vector<std::string>& args, std::ostream& out) override {
     if (!args.empty()) return absl::InvalidArgumentError("eval takes no arguments");
@@ -476,20 +483,42 @@ class EvalCommand : public cli::Command {
                              r.fpr_neutral, r.evade_misspell, r.evade_insert, r.evade_paraphrase);
     }
     for (const AttackReport& a : report->attacks) {
-      out << absl::StrFormat("greedy attack, %s: %d/%d evaded (%.2f substitutions, similarity %.3f)%s\n",
-                             a.family, a.evaded, a.attacked, a.mean_substitutions, a.mean_similarity,
-                             a.example_after.empty()
-                                 ? ""
-                                 : "  e.g. \"" + a.example_before + "\" -> \"" + a.example_after + "\"");
+      const std::string example =
+          a.example_after.empty() ? "" : "  e.g. \"" + a.example_before + "\" -> \"" + a.example_after + "\"";
+      if (a.method == "greedy") {
+        out << absl::StrFormat(
+            "greedy attack, %s: %d/%d evaded, %d with the target still named (probe names %.2f of clean "
+            "prompts; %.2f substitutions, similarity %.3f)%s\n",
+            a.family, a.evaded, a.attacked, a.succeeded, a.probe_baseline, a.mean_substitutions,
+            a.mean_similarity, example);
+      } else {
+        out << absl::StrFormat(
+            "%s attack, %s: %d/%d evaded, %d with the target still named (probe names %.2f of clean prompts; "
+            "similarity %.3f)%s\n",
+            a.method, a.family, a.evaded, a.attacked, a.succeeded, a.probe_baseline, a.mean_similarity,
+            example);
+      }
+    }
+    if (!report->erasure.empty()) {
+      out << "erasure depth (name probe on the final output; recovered = own name nearest):\n";
+      out << absl::StrFormat("%-9s %5s %-5s %12s %12s %12s %12s %6s %10s\n", "family", "n", "tau",
+                             "target before", "target after", "retain before", "retain after", "H_o",
+                             "H_o ungated");
+      for (const ErasureRow& e : report->erasure) {
+        out << absl::StrFormat("%-9s %5d %-5s %12.3f %12.3f %12.3f %12.3f %6.3f %10.3f\n", e.family,
+                               e.concepts, e.tau_mode, e.target_recovered_before, e.target_recovered_after,
+                               e.retained_recovered_before, e.retained_recovered_after, e.h_o, e.h_o_ungated);
+      }
     }
     out << absl::StrFormat("evaluated in %.1f s\n", report->seconds);
     if (!out_dir_.empty()) {
       for (const auto& [name, text] : {std::pair<std::string, std::string>{"eval.tsv", EvalRowsTsv(*report)},
                                        {"attacks.tsv", AttackTsv(*report)},
+                                       {"erasure.tsv", ErasureTsv(*report)},
                                        {"scaling.svg", ScalingPlotSvg(*report)}}) {
         if (absl::Status s = tensor::WriteTextAtomically(out_dir_ + "/" + name, text); !s.ok()) return s;
       }
-      out << "wrote " << out_dir_ << "/{eval.tsv,attacks.tsv,scaling.svg}\n";
+      out << "wrote " << out_dir_ << "/{eval.tsv,attacks.tsv,erasure.tsv,scaling.svg}\n";
     }
     return absl::OkStatus();
   }
