@@ -438,7 +438,7 @@ absl::StatusOr<EvalReport> EvaluateItd(clip::ClipTextModel& model, const clip::C
       // MMA-Diffusion and Ring-A-Bell, text side: one search per target concept.
       const std::string stand_in = split->retained.empty() ? "something" : "someone";
       const std::vector<int64_t> typeable = WholeWordTokens(tokenizer, model->config().vocab_size);
-      for (const std::string method : {"mma", "ring-a-bell"}) {
+      for (const std::string& method : {std::string("mma"), std::string("ring-a-bell")}) {
         AttackReport token;
         token.family = fname;
         token.method = method;
@@ -451,7 +451,7 @@ absl::StatusOr<EvalReport> EvaluateItd(clip::ClipTextModel& model, const clip::C
           const std::vector<int64_t> allowed = AllowedTokens(tokenizer, typeable, {name});
           const std::string held_templ = split->heldout_templates[0];
           at::Tensor goal;
-          if (std::string(method) == "mma") {
+          if (method == "mma") {
             goal = PooledOfPrompts(model, tokenizer, {NamedPrompt{held_templ, name}.Text()})[0];
           } else {
             std::vector<std::string> with, without;
@@ -469,7 +469,7 @@ absl::StatusOr<EvalReport> EvaluateItd(clip::ClipTextModel& model, const clip::C
           }
           TokenSearchConfig search = config.token_search;
           search.seed = tensor::StreamSeed(config.seed, 1000 + c);
-          absl::StatusOr<TokenSearchResult> found = std::string(method) == "mma"
+          absl::StatusOr<TokenSearchResult> found = method == "mma"
                                                         ? MmaTokenSearch(model, goal, allowed, search)
                                                         : GeneticTokenSearch(model, goal, allowed, search);
           if (!found.ok()) return found.status();
