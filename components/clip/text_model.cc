@@ -154,7 +154,7 @@ ClipTextOutput ClipTextModelImpl::forward_embeds(const at::Tensor& token_embeds,
   TORCH_CHECK(l <= config_.max_position_embeddings, "sequence of ", l, " tokens exceeds ",
               config_.max_position_embeddings, " positions");
   const auto options = token_embedding_->weight.options();
-  at::Tensor positions = at::arange(l, eos_position.options().dtype(at::kLong));
+  at::Tensor positions = at::arange(l, at::TensorOptions().dtype(at::kLong).device(token_embeds.device()));
   at::Tensor x = token_embeds + position_embedding_->forward(positions);
   // Causal mask (and padding keys masked when a mask is given): additive bias.
   at::Tensor bias = at::full({l, l}, -std::numeric_limits<float>::infinity(), options).triu(1);
@@ -175,6 +175,8 @@ ClipTextOutput ClipTextModelImpl::forward_embeds(const at::Tensor& token_embeds,
   if (text_projection_) out.projected = text_projection_->forward(out.pooled);
   return out;
 }
+
+at::Tensor EosPositions(const at::Tensor& ids) { return (ids == kEndOfText).to(at::kInt).argmax(1); }
 
 ClipTextOutput ForwardPrompts(ClipTextModel& model, const ClipTokenizer& tokenizer,
                               const std::vector<std::string>& prompts, Padding padding, const LayerHook& hook,

@@ -97,6 +97,10 @@ class ClipTextModelImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ClipTextModel);
 
+// Index of each row's first EOS in token ids [B, L] (each row BOS … EOS, padded
+// with EOS): where the pooled output is read.
+at::Tensor EosPositions(const at::Tensor& ids);
+
 // `prompts` through the encoder, tokenized as TokenizeBatch does with
 // `padding` (and `context_length`); pooled outputs at each prompt's EOS.
 ClipTextOutput ForwardPrompts(ClipTextModel& model, const ClipTokenizer& tokenizer,

@@ -73,12 +73,6 @@ std::vector<int64_t> Neighbours(const at::Tensor& unit_embedding, int64_t id, in
   return std::vector<int64_t>(top.data_ptr<int64_t>(), top.data_ptr<int64_t>() + count);
 }
 
-at::Tensor PooledUnit(clip::ClipTextModel& model, const at::Tensor& ids) {
-  const at::Tensor eos = (ids == clip::kEndOfText).to(at::kInt).argmax(1);
-  const at::Tensor pooled = model->forward(ids, eos).pooled;
-  return pooled / pooled.norm(2, 1, true).clamp_min(1e-12);
-}
-
 // Greedy substitution attack on one flagged prompt's ids [1, 77].
 struct AttackOutcome {
   bool evaded = false;
@@ -90,8 +84,8 @@ AttackOutcome GreedyAttack(ConceptFilter& filter, const at::Tensor& unit_embeddi
                            const EvalConfig& config) {
   torch::NoGradGuard no_grad;
   clip::ClipTextModel& model = filter.model();
-  const at::Tensor original = PooledUnit(model, ids);
-  const int64_t eos = (ids[0] == clip::kEndOfText).to(at::kInt).argmax().item<int64_t>();
+  const at::Tensor original = PooledOfIds(model, ids);
+  const int64_t eos = clip::EosPositions(ids)[0].item<int64_t>();
   AttackOutcome best{false, 0, 1.0, ids.clone()};
   std::set<int64_t> changed;
   for (int64_t round = 0; round < config.attack_rounds; ++round) {
@@ -110,7 +104,7 @@ AttackOutcome GreedyAttack(ConceptFilter& filter, const at::Tensor& unit_embeddi
     const at::Tensor batch = at::cat(candidates);
     absl::StatusOr<FilterOutput> gated = filter.RunIds(batch);
     if (!gated.ok()) break;
-    const at::Tensor sims = at::mv(PooledUnit(model, batch), original[0]);
+    const at::Tensor sims = at::mv(PooledOfIds(model, batch), original[0]);
     int64_t pick = -1;
     for (int64_t i = 0; i < batch.size(0); ++i) {
       if (sims[i].item<double>() < config.attack_min_similarity) continue;
@@ -156,7 +150,7 @@ absl::StatusOr<at::Tensor> NameTokenOutputs(
 
 // Unit pooled embeddings [B, width] of a gate's output (at each row's first EOS).
 at::Tensor GatedPooled(const FilterOutput& out) {
-  const at::Tensor eos = (out.input_ids == clip::kEndOfText).to(at::kInt).argmax(1);
+  const at::Tensor eos = clip::EosPositions(out.input_ids);
   const at::Tensor pooled = out.last_hidden_state.index({at::arange(eos.size(0)), eos});
   return pooled / pooled.norm(2, 1, true).clamp_min(1e-12);
 }
@@ -422,7 +416,7 @@ absl::StatusOr<EvalReport> EvaluateItd(clip::ClipTextModel& model, const clip::C
         sim += outcome.similarity;
         if (attack.example_after.empty()) {
           const at::Tensor row = outcome.ids[0].contiguous();
-          const int64_t eos = (row == clip::kEndOfText).to(at::kInt).argmax().item<int64_t>();
+          const int64_t eos = clip::EosPositions(outcome.ids)[0].item<int64_t>();
           std::vector<int> ids(row.data_ptr<int64_t>() + 1, row.data_ptr<int64_t>() + eos);
           attack.example_before = victims[i];
           attack.example_after = tokenizer.Decode(ids);

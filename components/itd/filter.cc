@@ -18,18 +18,14 @@ at::Tensor IdsTensor(const std::vector<std::vector<int>>& rows) {
   return at::tensor(flat, at::kLong).view({static_cast<int64_t>(rows.size()), -1});
 }
 
-// Index of each row's first EOS.
-at::Tensor EosPositions(const at::Tensor& ids) {
-  return (ids == clip::kEndOfText).to(at::kInt).argmax(1);
-}
-
 }  // namespace
 
-absl::StatusOr<ConceptFilter> ConceptFilter::Create(clip::ClipTextModel model, const clip::ClipTokenizer* tokenizer,
-                                                    sae::TopKSae sae, ConceptRegistry registry) {
+absl::StatusOr<ConceptFilter> ConceptFilter::Create(clip::ClipTextModel model,
+                                                    const clip::ClipTokenizer* tokenizer, sae::TopKSae sae,
+                                                    ConceptRegistry registry) {
   if (sae->config().d_model != model->config().hidden_size) {
-    return absl::InvalidArgumentError(absl::StrCat("SAE width ", sae->config().d_model, " != encoder width ",
-                                                   model->config().hidden_size));
+    return absl::InvalidArgumentError(
+        absl::StrCat("SAE width ", sae->config().d_model, " != encoder width ", model->config().hidden_size));
   }
   if (registry.layer < 0 || registry.layer >= model->config().num_hidden_layers) {
     return absl::InvalidArgumentError(absl::StrCat("registry layer ", registry.layer, " outside [0, ",
@@ -37,8 +33,8 @@ absl::StatusOr<ConceptFilter> ConceptFilter::Create(clip::ClipTextModel model, c
   }
   for (int64_t f : registry.UnionFeatures()) {
     if (f >= sae->config().n_latents) {
-      return absl::InvalidArgumentError(absl::StrCat("registry feature ", f, " >= SAE latents ",
-                                                     sae->config().n_latents));
+      return absl::InvalidArgumentError(
+          absl::StrCat("registry feature ", f, " >= SAE latents ", sae->config().n_latents));
     }
   }
   model->eval();
@@ -77,7 +73,7 @@ absl::StatusOr<FilterOutput> ConceptFilter::RunIds(const at::Tensor& ids) {
     }
     return gate.output;
   };
-  out.last_hidden_state = model_->forward(ids, EosPositions(ids), {}, hook).last_hidden_state;
+  out.last_hidden_state = model_->forward(ids, clip::EosPositions(ids), {}, hook).last_hidden_state;
 
   // Which concepts fire: max code of each concept feature over positions >= 1.
   if (!features.empty()) {
@@ -112,7 +108,8 @@ absl::StatusOr<std::vector<FeatureExamples>> InterpretFeatures(
     return absl::InvalidArgumentError("need features, a corpus and top_n >= 1");
   }
   for (int64_t f : features) {
-    if (f < 0 || f >= sae->config().n_latents) return absl::InvalidArgumentError(absl::StrCat("no latent ", f));
+    if (f < 0 || f >= sae->config().n_latents)
+      return absl::InvalidArgumentError(absl::StrCat("no latent ", f));
   }
   torch::NoGradGuard no_grad;
   const at::Tensor f_index = at::tensor(features, at::kLong);
@@ -128,7 +125,8 @@ absl::StatusOr<std::vector<FeatureExamples>> InterpretFeatures(
     if (!h.ok()) return h.status();
     const int64_t b = static_cast<int64_t>(batch.size()), t = h->size(0) / b;
     // Codes of the chosen features only: [b, t, nf].
-    const at::Tensor codes = sae->DenseCode(sae->Encode(*h)).index_select(1, f_index).view({b, t, nf}).contiguous();
+    const at::Tensor codes =
+        sae->DenseCode(sae->Encode(*h)).index_select(1, f_index).view({b, t, nf}).contiguous();
     const float* c = codes.data_ptr<float>();
     for (int64_t i = 0; i < b; ++i) {
       const int64_t eos = tokens.eos_position[i];

@@ -65,19 +65,21 @@ std::vector<int64_t> AllowedTokens(const clip::ClipTokenizer& tokenizer,
   return out;
 }
 
-at::Tensor PooledOfTokens(clip::ClipTextModel& model, const std::vector<std::vector<int>>& rows) {
+at::Tensor PooledOfIds(clip::ClipTextModel& model, const at::Tensor& ids) {
   torch::NoGradGuard no_grad;
+  return Unit(model->forward(ids, clip::EosPositions(ids)).pooled);
+}
+
+at::Tensor PooledOfTokens(clip::ClipTextModel& model, const std::vector<std::vector<int>>& rows) {
   size_t longest = 0;
   for (const auto& r : rows) longest = std::max(longest, r.size());
-  const int64_t b = static_cast<int64_t>(rows.size()), l = static_cast<int64_t>(longest) + 2;
-  at::Tensor ids = at::full({b, l}, clip::kEndOfText, at::kLong);
-  std::vector<int64_t> eos;
-  for (int64_t i = 0; i < b; ++i) {
-    ids[i][0] = clip::kStartOfText;
-    for (size_t j = 0; j < rows[i].size(); ++j) ids[i][static_cast<int64_t>(j) + 1] = rows[i][j];
-    eos.push_back(static_cast<int64_t>(rows[i].size()) + 1);
+  const int64_t l = static_cast<int64_t>(longest) + 2;
+  std::vector<int64_t> ids(rows.size() * static_cast<size_t>(l), clip::kEndOfText);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    ids[i * l] = clip::kStartOfText;
+    std::copy(rows[i].begin(), rows[i].end(), ids.begin() + static_cast<std::ptrdiff_t>(i * l + 1));
   }
-  return Unit(model->forward(ids, at::tensor(eos)).pooled);
+  return PooledOfIds(model, at::tensor(ids, at::kLong).view({static_cast<int64_t>(rows.size()), l}));
 }
 
 at::Tensor PooledOfPrompts(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,

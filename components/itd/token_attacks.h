@@ -54,6 +54,9 @@ std::vector<int64_t> AllowedTokens(const clip::ClipTokenizer& tokenizer,
                                    const std::vector<int64_t>& candidates,
                                    const std::vector<std::string>& banned);
 
+// Unit pooled embeddings [B, width] of token ids [B, L] (each row BOS … EOS,
+// padded with EOS).
+at::Tensor PooledOfIds(clip::ClipTextModel& model, const at::Tensor& ids);
 // Unit pooled embeddings [B, width] of token rows (BOS, tokens, EOS).
 at::Tensor PooledOfTokens(clip::ClipTextModel& model, const std::vector<std::vector<int>>& rows);
 // Unit pooled embeddings [B, width] of prompts (tokenized, 77-token padding).

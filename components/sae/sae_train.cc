@@ -10,7 +10,7 @@ namespace warden::sae {
 
 absl::StatusOr<at::Tensor> LayerActivations(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
                                             const std::vector<std::string>& prompts, int64_t layer,
-                                            clip::Padding padding, int pad_to) {
+                                            clip::Padding padding, int context_length) {
   if (layer < 0 || layer >= model->config().num_hidden_layers) {
     return absl::InvalidArgumentError(
         absl::StrCat("layer ", layer, " outside [0, ", model->config().num_hidden_layers, ")"));
@@ -22,11 +22,7 @@ absl::StatusOr<at::Tensor> LayerActivations(clip::ClipTextModel& model, const cl
     if (i == layer) captured = x;
     return x;
   };
-  if (pad_to > 0) {
-    clip::ForwardPrompts(model, tokenizer, prompts, clip::Padding::kToContext, capture, pad_to);
-  } else {
-    clip::ForwardPrompts(model, tokenizer, prompts, padding, capture);
-  }
+  clip::ForwardPrompts(model, tokenizer, prompts, padding, capture, context_length);
   return captured.reshape({-1, captured.size(2)});
 }
 
@@ -97,7 +93,7 @@ absl::StatusOr<SaeTrainReport> TrainSaeOnClip(TopKSae& sae, clip::ClipTextModel&
         longest = std::max(longest, static_cast<int>(tokenizer.EncodeWithMarkers(first[i]).size()));
         if (i % world == rank) share.push_back(first[i]);
       }
-      h = LayerActivations(model, tokenizer, share, config.layer, clip::Padding::kToLongest, longest);
+      h = LayerActivations(model, tokenizer, share, config.layer, clip::Padding::kToContext, longest);
     }
     if (!h.ok()) return h.status();
     const double lr =

@@ -35,13 +35,14 @@ struct SaeTrainReport {
 };
 
 // Residual-stream activations [tokens, width] of `prompts` at `layer`, every
-// position of the batch (padded to its longest prompt by default). `pad_to` >
-// 0 pads to that many tokens instead (it must be at least the longest prompt's):
-// how a data-parallel rank pads its share to the global batch's longest.
+// position of the batch (padded to its longest prompt by default), tokenized
+// as clip::TokenizeBatch does with `padding` and `context_length` (kToContext
+// with the global batch's longest length is how a data-parallel rank pads its
+// share as the whole batch would be).
 absl::StatusOr<at::Tensor> LayerActivations(clip::ClipTextModel& model, const clip::ClipTokenizer& tokenizer,
                                             const std::vector<std::string>& prompts, int64_t layer,
                                             clip::Padding padding = clip::Padding::kToLongest,
-                                            int pad_to = 0);
+                                            int context_length = clip::kContextLength);
 
 // Trains `sae` (d_model must equal the encoder's width) on `prompts`, cycling
 // through them. `progress` gets (step, FVU, dead latents) every 10 steps.

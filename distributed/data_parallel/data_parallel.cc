@@ -88,11 +88,6 @@ absl::Status C10dCollective::BroadcastFromRoot(at::Tensor& t) {
   return absl::OkStatus();
 }
 
-absl::Status C10dCollective::Barrier() {
-  at::Tensor one = at::ones({1});
-  return SumInPlace(one);
-}
-
 absl::StatusOr<std::unique_ptr<C10dCollective>> JoinGroup(const LaunchEnv& env,
                                                           std::chrono::milliseconds timeout) {
   try {

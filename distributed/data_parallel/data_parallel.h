@@ -45,8 +45,6 @@ class C10dCollective : public sae::StepCollective {
   int world() const override;
   absl::Status SumInPlace(at::Tensor& t) override;
   absl::Status BroadcastFromRoot(at::Tensor& t) override;
-  // Waits until every rank has called it.
-  absl::Status Barrier();
 
  private:
   c10::intrusive_ptr<c10d::Store> store_;
