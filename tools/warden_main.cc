@@ -12,6 +12,7 @@
 #include "tools/cli/commands/itd.h"
 #include "tools/cli/commands/lazarus.h"
 #include "tools/cli/commands/reaas.h"
+#include "tools/cli/commands/reproduce.h"
 #include "tools/cli/commands/sae.h"
 #include "tools/cli/commands/secure.h"
 #include "tools/cli/commands/seg.h"
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   warden::reaas::RegisterReaasCommands(registry);
   warden::segdata::RegisterSegCommands(registry);
   warden::web::RegisterWebCommands(registry);
+  warden::cli::RegisterReproduceCommand(registry);
 
   registry.Add("", "demo", [] {
     return warden::cli::MakeDemoCommand({

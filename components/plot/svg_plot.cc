@@ -12,29 +12,6 @@ namespace {
 constexpr const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
                                    "#9467bd", "#8c564b", "#e377c2", "#17becf"};
 
-std::string Escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string Num(double v) {
   char buf[32];
   // Whole numbers print in full (60000, not 6e+04); others with 4 significant digits.
@@ -129,7 +106,7 @@ std::string RenderLinePlot(const std::vector<Series>& series, const LinePlotOpti
       << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
       << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
       << "<text x=\"" << width / 2 << "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">"
-      << Escape(options.title) << "</text>\n";
+      << EscapeXml(options.title) << "</text>\n";
   for (double t : options.log_x ? DecadeTicks(x_lo, x_hi) : Ticks(x_lo, x_hi)) {
     svg << "<line x1=\"" << px(t) << "\" y1=\"" << top << "\" x2=\"" << px(t) << "\" y2=\"" << top + h
         << "\" stroke=\"#e5e5e5\"/>\n<text x=\"" << px(t) << "\" y=\"" << top + h + 16
@@ -143,9 +120,9 @@ std::string RenderLinePlot(const std::vector<Series>& series, const LinePlotOpti
   svg << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << w << "\" height=\"" << h
       << "\" fill=\"none\" stroke=\"black\"/>\n"
       << "<text x=\"" << left + w / 2 << "\" y=\"" << options.height - 12 << "\" text-anchor=\"middle\">"
-      << Escape(options.x_label) << "</text>\n"
+      << EscapeXml(options.x_label) << "</text>\n"
       << "<text transform=\"translate(18," << top + h / 2 << ") rotate(-90)\" text-anchor=\"middle\">"
-      << Escape(options.y_label) << "</text>\n";
+      << EscapeXml(options.y_label) << "</text>\n";
   for (size_t s = 0; s < series.size(); ++s) {
     const Series& line = series[s];
     const char* color = kColors[s % (sizeof(kColors) / sizeof(kColors[0]))];
@@ -166,10 +143,33 @@ std::string RenderLinePlot(const std::vector<Series>& series, const LinePlotOpti
     const double ly = top + 14 + 18 * static_cast<double>(s);
     svg << "<line x1=\"" << left + w + 10 << "\" y1=\"" << ly << "\" x2=\"" << left + w + 30 << "\" y2=\""
         << ly << "\" stroke=\"" << color << "\" stroke-width=\"2\"/>\n<text x=\"" << left + w + 35
-        << "\" y=\"" << ly + 4 << "\">" << Escape(line.label) << "</text>\n";
+        << "\" y=\"" << ly + 4 << "\">" << EscapeXml(line.label) << "</text>\n";
   }
   svg << "</svg>\n";
   return svg.str();
+}
+
+std::string EscapeXml(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
 }
 
 }  // namespace warden::plot

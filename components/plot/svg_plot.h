@@ -38,6 +38,9 @@ struct LinePlotOptions {
 // Text is XML-escaped. Series of mismatched lengths are drawn up to the shorter.
 std::string RenderLinePlot(const std::vector<Series>& series, const LinePlotOptions& options);
 
+// `text` with &, <, > and " escaped, for XML/HTML text and double-quoted attributes.
+std::string EscapeXml(const std::string& text);
+
 }  // namespace warden::plot
 
 #endif  // WARDEN_COMPONENTS_PLOT_SVG_PLOT_H_

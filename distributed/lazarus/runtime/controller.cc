@@ -127,13 +127,26 @@ class Controller {
     ids_.insert(id);
   }
 
+  // Waits for `ids` to register; a worker that exits first (bad data, a bad
+  // flag: its error is on stderr above) ends the wait at once.
   absl::Status AwaitJoined(const std::vector<int>& ids) {
     std::vector<std::string> keys;
     for (int id : ids) keys.push_back(p::JoinedKey(id));
+    const Clock::time_point deadline = Clock::now() + std::chrono::seconds(60);
     try {
-      store_->wait(keys, std::chrono::seconds(60));
+      while (!store_->check(keys)) {
+        for (int id : ids) {
+          if (Exited(id)) {
+            return absl::FailedPreconditionError(
+                absl::StrCat("worker ", id, " exited before it registered (its error is above)"));
+          }
+        }
+        if (Clock::now() > deadline)
+          return absl::DeadlineExceededError("workers did not register within 60 s");
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
     } catch (const std::exception& e) {
-      return absl::DeadlineExceededError(absl::StrCat("workers did not register: ", e.what()));
+      return absl::UnavailableError(absl::StrCat("workers did not register: ", e.what()));
     }
     return absl::OkStatus();
   }

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -512,6 +513,10 @@ class EvalCommand : public cli::Command {
     }
     out << absl::StrFormat("evaluated in %.1f s\n", report->seconds);
     if (!out_dir_.empty()) {
+      std::error_code error;
+      std::filesystem::create_directories(out_dir_, error);
+      if (error)
+        return absl::InvalidArgumentError(absl::StrCat("cannot create ", out_dir_, ": ", error.message()));
       for (const auto& [name, text] : {std::pair<std::string, std::string>{"eval.tsv", EvalRowsTsv(*report)},
                                        {"attacks.tsv", AttackTsv(*report)},
                                        {"erasure.tsv", ErasureTsv(*report)},
