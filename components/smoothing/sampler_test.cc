@@ -9,6 +9,8 @@
 #include <cmath>
 
 #include "components/smoothing/stats_core.h"
+#include "components/tensor/random.h"
+#include "components/tensor/seed.h"
 
 namespace warden::smoothing {
 namespace {
@@ -72,6 +74,42 @@ TEST(SamplerTest, TorchScriptClassifierMatchesInProcessOne) {
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// On CPU a large batch is forwarded in slices (kCpuForwardRows in
+// sampler.cc); the noise is still the whole batch's stream, so the counts are
+// exactly those of one forward over the batch's noise drawn here.
+TEST(SamplerTest, CpuSlicesKeepTheBatchsNoise) {
+  std::vector<int64_t> rows_seen;
+  auto f = WrapForward(
+      [&rows_seen](const at::Tensor& x) {
+        rows_seen.push_back(x.size(0));
+        const at::Tensor above = x.mean({1, 2, 3}).gt(0.5).to(at::kFloat);
+        return at::stack({1 - above, above}, 1);
+      },
+      2, c10::Device(c10::kCPU));
+  SmoothingOptions options;
+  options.sigma = 0.5;
+  options.batch_size = 1000;
+  options.seed = 7;
+  const at::Tensor x = at::full({1, 4, 4}, 0.55);
+  absl::StatusOr<std::vector<int64_t>> counts =
+      SampleCounts(*f, x, 1500, options, 3, SamplePhase::kEstimation);
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  ASSERT_GT(rows_seen.size(), 2u);  // sliced, not one forward per batch
+  for (int64_t rows : rows_seen) EXPECT_LE(rows, 256);
+
+  int64_t above = 0;
+  for (uint64_t batch = 0; batch < 2; ++batch) {
+    const int64_t size = batch == 0 ? 1000 : 500;
+    const uint64_t stream = (static_cast<uint64_t>(SamplePhase::kEstimation) << 40) | batch;
+    absl::StatusOr<at::Tensor> noisy = tensor::AddGaussianNoise(
+        x.unsqueeze(0).expand({size, 1, 4, 4}), options.sigma, tensor::StreamSeed(options.seed, 3), stream);
+    ASSERT_TRUE(noisy.ok());
+    above += noisy->mean({1, 2, 3}).gt(0.5).sum().item<int64_t>();
+  }
+  EXPECT_EQ((*counts)[1], above);
+  EXPECT_EQ((*counts)[0] + (*counts)[1], 1500);
 }
 
 TEST(SamplerTest, SameSeedSameCountsAndStreamsAreIndependent) {

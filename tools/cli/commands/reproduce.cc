@@ -469,7 +469,12 @@ void Itd(SectionRun& run) {
   for (const std::string& family : std::vector<std::string>(absl::StrSplit(families, ','))) {
     const std::vector<std::string> keys = {"family", "concepts", "tau_mode"};
     std::optional<double> tpr = Cell(run, *eval, "eval.tsv", keys, {family, n, "paper"}, "tpr_heldout");
-    std::optional<double> fpr_ret = Cell(run, *eval, "eval.tsv", keys, {family, n, "paper"}, "fpr_retained");
+    // Unsafe terms have no retained names: their column is "-".
+    const std::vector<std::string>* row = FindRow(*eval, keys, {family, n, "paper"});
+    const int ret_column = eval->Column("fpr_retained");
+    const bool has_retained = row != nullptr && ret_column >= 0 && (*row)[ret_column] != "-";
+    std::optional<double> fpr_ret =
+        has_retained ? Cell(run, *eval, "eval.tsv", keys, {family, n, "paper"}, "fpr_retained") : 0.0;
     std::optional<double> fpr_neu = Cell(run, *eval, "eval.tsv", keys, {family, n, "paper"}, "fpr_neutral");
     if (!tpr.has_value() || !fpr_ret.has_value() || !fpr_neu.has_value()) return;
     if (family == first) {
@@ -483,8 +488,8 @@ void Itd(SectionRun& run) {
     s.comparisons.push_back(
         {absl::StrFormat("%s, %s concepts: other prompts pass untouched (FPR retained / neutral)", family, n),
          "retained concepts keep their quality (§4; MACE protocol: UCE's retained accuracy 0.941 -> 0.379)",
-         absl::StrCat(Fmt(*fpr_ret, 3), " / ", Fmt(*fpr_neu, 3)), Holds(*fpr_ret <= 0.1 && *fpr_neu <= 0.05),
-         "claim read as FPR <= 0.1 / 0.05"});
+         absl::StrCat(has_retained ? Fmt(*fpr_ret, 3) : "– (no retained names)", " / ", Fmt(*fpr_neu, 3)),
+         Holds(*fpr_ret <= 0.1 && *fpr_neu <= 0.05), "claim read as FPR <= 0.1 / 0.05"});
   }
   const std::vector<std::string> keys = {"family", "concepts", "tau_mode"};
   std::optional<double> before =
@@ -684,7 +689,7 @@ void SegAttacks(SectionRun& run) {
   const bool full = run.full();
   s.setup =
       full ? "A U-Net (width 16) trained for 6 epochs on 6,000 MNIST digit scenes; white-box PGD and CR-PGD "
-             "(T = 50) on 64 test scenes over three L-inf budgets; black-box PBGD, CR-PBGD and random noise "
+             "(T = 50) on 64 test scenes over four L-inf budgets; black-box PBGD, CR-PBGD and random noise "
              "on 8 scenes at 300 and 1,000 queries. The paper's VOC/Cityscapes numbers were not retrieved "
              "(spec §4): what is checked is its orderings (spec §5.6)."
            : "A small U-Net (width 8) trained for 5 epochs on 3,000 MNIST digit scenes; white-box PGD and "
