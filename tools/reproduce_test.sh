@@ -2,7 +2,8 @@
 # `warden reproduce --preset=fast`: runs every paper's section (about 2.5 min
 # on an idle 2-core machine), exits 0, and writes a well-formed report
 # (tools/ci/check_report.py: sections, figures, links, every number parses;
-# not the values). Also the verb's bad-input errors.
+# not the values) that headless Chromium renders. Also the verb's bad-input
+# errors, and a run whose sections fail.
 set -u
 WARDEN="$TEST_SRCDIR/warden/tools/warden"
 CHECK="$TEST_SRCDIR/warden/tools/ci/check_report.py"
@@ -31,6 +32,16 @@ else
 fi
 if python3 "$CHECK" "$out"; then echo "ok   report structure"; else failures=$((failures + 1)); fi
 grep -q "every section ran" "$out/report.md" || { echo "FAIL report.md does not say every section ran"; failures=$((failures + 1)); }
+
+# The page opens in a real browser (tools/setup installs Debian's chromium).
+shot="$TEST_TMPDIR/report.png"
+timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --user-data-dir="$TEST_TMPDIR/chromium" \
+  --window-size=1280,2400 --screenshot="$shot" "file://$out/index.html" >"$TEST_TMPDIR/chromium.txt" 2>&1
+if [[ $(head -c 8 "$shot" 2>/dev/null | od -An -c | tr -d ' ') == '211PNG\r\n032\n' && $(stat -c %s "$shot") -gt 50000 ]]; then
+  echo "ok   chromium screenshot ($(stat -c %s "$shot") bytes)"
+else
+  echo "FAIL chromium did not render the report:"; tail -5 "$TEST_TMPDIR/chromium.txt"; failures=$((failures + 1))
+fi
 
 # A step that fails is reported in the page and the run goes on: without
 # the data sets, smoothing fails at its first step; Lazarus's planner and

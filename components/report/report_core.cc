@@ -1,5 +1,6 @@
 #include "components/report/report_core.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -27,6 +28,24 @@ std::string MdCell(const std::string& text) {
 
 std::string Html(const std::string& text) { return plot::EscapeXml(text); }
 
+// Escaped text whose `code spans` become <code>; an unpaired backtick stays.
+std::string Prose(const std::string& text) {
+  std::string out;
+  size_t at = 0;
+  while (at < text.size()) {
+    const size_t open = text.find('`', at);
+    const size_t close = open == std::string::npos ? std::string::npos : text.find('`', open + 1);
+    if (close == std::string::npos) {
+      out += Html(text.substr(at));
+      break;
+    }
+    out += Html(text.substr(at, open - at)) + "<code>" + Html(text.substr(open + 1, close - open - 1)) +
+           "</code>";
+    at = close + 1;
+  }
+  return out;
+}
+
 std::string Seconds(double s) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, s < 10 ? "%.1f s" : "%.0f s", s);
@@ -52,9 +71,12 @@ void HtmlTable(std::ostringstream& html, const std::string& caption, const std::
                const std::vector<std::vector<std::string>>& rows, const std::string& css_class = "") {
   html << "<table" << (css_class.empty() ? "" : " class=\"" + css_class + "\"") << ">";
   if (!caption.empty()) html << "<caption>" << Html(caption) << "</caption>";
-  html << "<thead><tr>";
-  for (const std::string& h : header) html << "<th>" << Html(h) << "</th>";
-  html << "</tr></thead><tbody>\n";
+  if (std::any_of(header.begin(), header.end(), [](const std::string& h) { return !h.empty(); })) {
+    html << "<thead><tr>";
+    for (const std::string& h : header) html << "<th>" << Html(h) << "</th>";
+    html << "</tr></thead>";
+  }
+  html << "<tbody>\n";
   for (const auto& row : rows) {
     html << "<tr>";
     for (const std::string& cell : row) {
@@ -289,7 +311,7 @@ std::string RenderHtml(const Report& report) {
   for (const Section& s : report.sections) {
     html << "<section id=\"" << Html(s.id) << "\">\n<h2>" << Html(s.title) << "</h2>\n";
     html << "<p><i>" << Html(s.paper) << "</i></p>\n";
-    if (!s.setup.empty()) html << "<p>" << Html(s.setup) << "</p>\n";
+    if (!s.setup.empty()) html << "<p>" << Prose(s.setup) << "</p>\n";
     if (!s.ok()) html << "<p class=\"bad\">This section did not finish. " << Html(s.failure) << "</p>\n";
     if (!s.comparisons.empty()) {
       html << "<table class=\"comparisons\"><caption>Against the paper</caption><thead><tr>";
@@ -306,7 +328,7 @@ std::string RenderHtml(const Report& report) {
     }
     if (!s.reading.empty()) {
       html << "<h3>Reading</h3>\n<ul>\n";
-      for (const std::string& line : s.reading) html << "<li>" << Html(line) << "</li>\n";
+      for (const std::string& line : s.reading) html << "<li>" << Prose(line) << "</li>\n";
       html << "</ul>\n";
     }
     for (const Table& t : s.tables) HtmlTable(html, t.caption, t.header, t.rows);

@@ -59,6 +59,7 @@ Report SampleReport() {
   good.tables.push_back({"accuracy", {"r", "acc"}, {{"0.5", "0.94"}}});
   good.figures.push_back({"smoothing/certify.svg", "certified accuracy"});
   good.reading.push_back("The cap <holds>.");
+  good.setup = "`smooth certify` at n = 100, one ` alone";
   Section bad;
   bad.id = "reaas";
   bad.title = "REaaS";
@@ -92,6 +93,9 @@ TEST(RenderTest, HtmlEscapesTextAndMarksFailures) {
   EXPECT_NE(html.find("class=\"bad\">FAILED (1 step)"), std::string::npos);
   EXPECT_NE(html.find("<tr class=\"verdict-reproduces\">"), std::string::npos);
   EXPECT_NE(html.find("<td class=\"num\">0.94</td>"), std::string::npos);
+  EXPECT_NE(html.find("<p><code>smooth certify</code> at n = 100, one ` alone</p>"), std::string::npos);
+  // The machine table has no header row.
+  EXPECT_NE(html.find("<caption>Machine</caption><tbody>"), std::string::npos);
 }
 
 }  // namespace

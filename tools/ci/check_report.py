@@ -33,6 +33,7 @@ class Tables(html.parser.HTMLParser):
         self._cell = None
         self._row = None
         self._in_caption = False
+        self._header_row = False
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -44,8 +45,10 @@ class Tables(html.parser.HTMLParser):
             self._in_caption = True
         elif tag == "tr" and self._table is not None:
             self._row = []
+            self._header_row = False
         elif tag in ("td", "th") and self._row is not None:
             self._cell = ""
+            self._header_row = self._header_row or tag == "th"
         elif tag == "img":
             self.links.append(("figure", attrs.get("src", "")))
         elif tag == "a" and attrs.get("href", "").endswith(".txt"):
@@ -58,10 +61,10 @@ class Tables(html.parser.HTMLParser):
             self._row.append(self._cell.strip())
             self._cell = None
         elif tag == "tr" and self._row is not None:
-            if self._table["header"] or not self._row:
-                self._table["rows"].append(self._row)
-            else:
+            if self._header_row:
                 self._table["header"] = self._row
+            else:
+                self._table["rows"].append(self._row)
             self._row = None
         elif tag == "table" and self._table is not None:
             self.tables.append(self._table)
@@ -105,7 +108,7 @@ def check(directory, sections):
     for table in page.tables:
         where = table["caption"] or "a table"
         for row in table["rows"]:
-            if len(row) != len(table["header"]):
+            if table["header"] and len(row) != len(table["header"]):
                 errors.append(f"{where}: a row of {len(row)} cells under {len(table['header'])} headers")
                 continue
             cells = row if table["class"] != "machine" else []
