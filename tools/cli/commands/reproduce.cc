@@ -502,16 +502,21 @@ void Itd(SectionRun& run) {
        "Acc_e 0.914 -> 0.004 (SD v1.4 -> MACE, MACE protocol, spec §8; not ItD's own)",
        absl::StrCat(Fmt(*before, 3), " -> ", Fmt(*after, 3)), Verdict::kNotComparable,
        "a text probe on the gated output, not an image classifier"});
-  s.reading.push_back(absl::StrFormat(
-      "At %s concepts the gate flags %s of held-out %s prompts but also %s of retained names: at this "
-      "encoder's scale the selected features mark 'a name of this family' more than one person (see "
-      "docs/benchmarks.md, ItD).",
-      n, Fmt(first_tpr, 2), first, Fmt(first_fpr_ret, 2)));
   s.reading.push_back(
-      absl::StrFormat("Erasing one %s, the name probe recovers it %s of the time before the gate and %s "
-                      "after; the image-side "
-                      "Acc_e the paper's protocol uses needs the UNet, which this build does not run.",
-                      first, Fmt(*before, 2), Fmt(*after, 2)));
+      first_fpr_ret > 0.1
+          ? absl::StrFormat(
+                "At %s concepts the gate flags %s of held-out %s prompts but also %s of retained names: "
+                "at this encoder's scale the selected features mark 'a name of this family' more than "
+                "one person (docs/benchmarks.md, ItD).",
+                n, Fmt(first_tpr, 2), first, Fmt(first_fpr_ret, 2))
+          : absl::StrFormat(
+                "At %s concepts the gate flags %s of held-out %s prompts and %s of retained names.", n,
+                Fmt(first_tpr, 2), first, Fmt(first_fpr_ret, 2)));
+  s.reading.push_back(absl::StrFormat(
+      "Erasing one %s, the name probe recovers it %s of the time before the gate and %s after%s. The paper's "
+      "Acc_e is measured on generated images, which needs the UNet this build does not run.",
+      first, Fmt(*before, 2), Fmt(*after, 2),
+      *after < *before ? "" : ": at this scale the deactivation does not remove the name from the output"));
 }
 
 // ---------------------------------------------------------------------------
@@ -673,12 +678,19 @@ void Lazarus(SectionRun& run) {
                                "a 2-layer toy MoE on loopback, no GPU state to move"});
     }
   }
-  s.reading.push_back(
-      "The planner and the recovery protocol are the paper's algorithms and hold exactly; the speedups come "
-      "from a "
-      "simulator whose costs follow the paper's setup (§6) with one fitted restart time, so they reproduce "
-      "the "
-      "paper's shape, not a measurement on GPUs.");
+  int speedups = 0, speedups_hold = 0;
+  for (const Comparison& c : s.comparisons) {
+    if (!absl::StrContains(c.quantity, "speedup")) continue;
+    ++speedups;
+    speedups_hold += c.verdict == Verdict::kReproduces ? 1 : 0;
+  }
+  s.reading.push_back(absl::StrFormat(
+      "The planner's probabilities and the recovery protocol are the paper's algorithms, checked exactly. "
+      "The "
+      "speedups come from a simulator whose costs follow the paper's setup (§6) with one fitted restart "
+      "time, not "
+      "from GPUs: %d of %d scenarios land within 25%% of the paper's figures against both baselines.",
+      speedups_hold, speedups));
 }
 
 // ---------------------------------------------------------------------------
@@ -971,13 +983,14 @@ void Reaas(SectionRun& run) {
                            "comparable to SEaaS (the paper's figures were not retrieved, spec §0)",
                            absl::StrCat(Fmt((*ours)[4], 3), " vs ", Fmt((*theirs)[4], 3)),
                            Holds((*ours)[4] >= (*theirs)[4] - 0.1), "read as within 0.1"});
-  s.reading.push_back(
-      absl::StrFormat("The cost reproduces: %s queries per input against SEaaS's %s. The radius does not at "
-                      "this scale: a small "
-                      "CNN encoder's Lipschitz constant and the CROWN bounds leave REaaS's input radii an "
-                      "order of magnitude below "
-                      "input-space smoothing's (docs/benchmarks.md, REaaS).",
-                      Fmt(*q_reaas, 1), Fmt(*q_seaas, 0)));
+  s.reading.push_back(absl::StrFormat(
+      "The cost reproduces: %s queries per input against SEaaS's %s. The certified radius %s: REaaS "
+      "certifies %s "
+      "of the test images at r = 0.05 against SEaaS's %s; a small CNN encoder's Lipschitz constant and the "
+      "CROWN "
+      "bounds keep its input radii small (docs/benchmarks.md, REaaS).",
+      Fmt(*q_reaas, 1), Fmt(*q_seaas, 0), (*ours)[4] >= (*theirs)[4] - 0.1 ? "holds up here" : "does not",
+      Fmt((*ours)[4], 2), Fmt((*theirs)[4], 2)));
 }
 
 // ---------------------------------------------------------------------------
@@ -1057,15 +1070,26 @@ void Secure(SectionRun& run) {
                            Holds(std::abs(*share / 0.1 - 1) <= 0.25), "within 25%; few random deletions"});
   s.reading.push_back(
       "The accountant's epsilon and SISA's deletion cost are exact, model-free reproductions.");
-  const bool encoder_helps = s.comparisons.size() >= 3 && s.comparisons[1].verdict == Verdict::kReproduces &&
-                             s.comparisons[2].verdict == Verdict::kReproduces;
+  int helps = 0;
+  for (size_t i = 1; i < 3 && i < s.comparisons.size(); ++i) {
+    helps += s.comparisons[i].verdict == Verdict::kReproduces ? 1 : 0;
+  }
+  const char* kFull =
+      " The full measurement (docs/results/secure_learning: 30,000 images, 10 epochs) shows the paper's "
+      "gains on "
+      "MNIST.";
   s.reading.push_back(
-      encoder_helps
-          ? "The encoder lifts bagging and DP-SGD on MNIST, the paper's direction."
-          : "Here the encoder does not help: a SimCLR model pre-trained for minutes on a few thousand digits "
-            "is "
-            "worse than pixels, so every defence on it inherits that. The full measurement "
-            "(docs/results/secure_learning: 30,000 images, 10 epochs) shows the paper's gains on MNIST.");
+      helps == 2 ? std::string("The encoder lifts bagging and DP-SGD on MNIST, the paper's direction.")
+      : helps == 1
+          ? absl::StrCat(
+                "The encoder helps one of bagging and DP-SGD here and not the other, by a few points "
+                "either way: a SimCLR model pre-trained for minutes on a few thousand digits is about as "
+                "good as pixels.",
+                kFull)
+          : absl::StrCat(
+                "Here the encoder does not help: a SimCLR model pre-trained for minutes on a few thousand "
+                "digits is worse than pixels, and every defence on it inherits that.",
+                kFull));
 }
 
 // ---------------------------------------------------------------------------
