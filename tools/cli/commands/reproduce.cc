@@ -68,9 +68,31 @@ struct ChildResult {
   std::string stderr_tail;  // its last lines of stderr
 };
 
-// Runs `argv` (argv[0] a path, or a name searched on PATH) with stdout to
-// `stdout_path` and stderr passed through to ours (progress lines stay
-// visible) while its tail is kept for the report.
+// Starts `argv` (argv[0] a path, or a name searched on PATH) with stdout to
+// `stdout_path` and stderr to `stderr_fd` (-1: the same file). In the child
+// every other descriptor in `close_in_child` is closed. The pid, or -1.
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& stdout_path, int stderr_fd,
+            const std::vector<int>& close_in_child = {}) {
+  std::vector<char*> raw;
+  for (const std::string& a : argv) raw.push_back(const_cast<char*>(a.c_str()));
+  raw.push_back(nullptr);
+  std::cout.flush();
+  std::cerr.flush();
+  const pid_t pid = fork();
+  if (pid != 0) return pid;
+  const int out = open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (out < 0) _exit(126);
+  dup2(out, STDOUT_FILENO);
+  dup2(stderr_fd < 0 ? out : stderr_fd, STDERR_FILENO);
+  close(out);
+  for (int fd : close_in_child) close(fd);
+  execvp(raw[0], raw.data());
+  std::fprintf(stderr, "cannot run %s\n", raw[0]);
+  _exit(127);
+}
+
+// Runs `argv` with stdout to `stdout_path` and stderr passed through to ours
+// (progress lines stay visible) while its tail is kept for the report.
 ChildResult RunChild(const std::vector<std::string>& argv, const std::string& stdout_path) {
   ChildResult result;
   int err_pipe[2];
@@ -78,31 +100,13 @@ ChildResult RunChild(const std::vector<std::string>& argv, const std::string& st
     result.stderr_tail = "pipe failed";
     return result;
   }
-  std::vector<char*> raw;
-  for (const std::string& a : argv) raw.push_back(const_cast<char*>(a.c_str()));
-  raw.push_back(nullptr);
-  std::cout.flush();
-  std::cerr.flush();
-  const pid_t pid = fork();
+  const pid_t pid = Spawn(argv, stdout_path, err_pipe[1], {err_pipe[0], err_pipe[1]});
+  close(err_pipe[1]);
   if (pid < 0) {
     close(err_pipe[0]);
-    close(err_pipe[1]);
     result.stderr_tail = "fork failed";
     return result;
   }
-  if (pid == 0) {
-    const int out = open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (out < 0) _exit(126);
-    dup2(out, STDOUT_FILENO);
-    dup2(err_pipe[1], STDERR_FILENO);
-    close(out);
-    close(err_pipe[0]);
-    close(err_pipe[1]);
-    execvp(raw[0], raw.data());
-    std::fprintf(stderr, "cannot run %s\n", raw[0]);
-    _exit(127);
-  }
-  close(err_pipe[1]);
   char buffer[4096];
   ssize_t got;
   while ((got = read(err_pipe[0], buffer, sizeof buffer)) > 0 || (got < 0 && errno == EINTR)) {
@@ -239,7 +243,7 @@ class SectionRun {
   bool full() const { return context_.full; }
   const std::string& warden() const { return context_.warden; }
 
- private:
+  // Arguments as the report shows them: $OUT and $PORT for the placeholders.
   static std::string Shown(const std::vector<std::string>& args) {
     std::vector<std::string> shown;
     for (const std::string& a : args) {
@@ -250,6 +254,7 @@ class SectionRun {
     return absl::StrJoin(shown, " ");
   }
 
+ private:
   bool Run(const std::string& name, const std::vector<std::string>& argv, const std::string& shown) {
     std::vector<std::string> real;
     for (const std::string& a : argv) real.push_back(Real(a));
@@ -281,9 +286,9 @@ class SectionRun {
 
 // Certified accuracy at each radius over a `smooth certify`-format TSV
 // (idx label predict radius correct time): correct and radius >= r.
-std::optional<std::vector<double>> CertifiedAccuracy(SectionRun& run, const std::string& file,
+std::optional<std::vector<double>> CertifiedAccuracy(SectionRun& run, const std::optional<report::Tsv>& tsv,
+                                                     const std::string& file,
                                                      const std::vector<double>& radii) {
-  std::optional<report::Tsv> tsv = run.Tsv(file);
   if (!tsv.has_value()) return std::nullopt;
   std::optional<std::vector<double>> radius = run.Numbers(*tsv, "radius", file);
   std::optional<std::vector<double>> correct = run.Numbers(*tsv, "correct", file);
@@ -372,9 +377,9 @@ void Smoothing(SectionRun& run) {
     return;
   }
   const std::vector<double> radii = {0, 0.25, 0.5, 0.75, 1.0};
-  std::optional<std::vector<double>> accuracy = CertifiedAccuracy(run, "certify.tsv", radii);
   std::optional<report::Tsv> tsv = run.Tsv("certify.tsv");
-  if (!accuracy.has_value() || !tsv.has_value()) return;
+  std::optional<std::vector<double>> accuracy = CertifiedAccuracy(run, tsv, "certify.tsv", radii);
+  if (!accuracy.has_value()) return;
   std::optional<std::vector<double>> radius = run.Numbers(*tsv, "radius", "certify.tsv");
   if (!radius.has_value()) return;
   report::Table table{
@@ -898,21 +903,7 @@ void Reaas(SectionRun& run) {
     std::vector<std::string> argv = {run.warden()};
     for (const std::string& a : serve) argv.push_back(run.Real(a));
     const std::string log = run.File("serve.txt");
-    std::cout.flush();
-    std::cerr.flush();
-    server.pid = fork();
-    if (server.pid == 0) {
-      const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fd < 0) _exit(126);
-      dup2(fd, STDOUT_FILENO);
-      dup2(fd, STDERR_FILENO);
-      close(fd);
-      std::vector<char*> raw;
-      for (std::string& a : argv) raw.push_back(a.data());
-      raw.push_back(nullptr);
-      execv(raw[0], raw.data());
-      _exit(127);
-    }
+    server.pid = Spawn(argv, log, /*stderr_fd=*/-1);
     // The server prints "serving ... on 127.0.0.1:PORT" once it listens.
     for (int tries = 0; tries < 600 && port.empty() && server.pid > 0; ++tries) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -926,9 +917,7 @@ void Reaas(SectionRun& run) {
       if (port.empty() && waitpid(server.pid, &status, WNOHANG) == server.pid) server.pid = -1;
     }
   }
-  std::vector<std::string> shown = {"warden"};
-  for (const std::string& a : serve) shown.push_back(absl::StrReplaceAll(a, {{kOut, "$OUT"}}));
-  run.Record(absl::StrCat(absl::StrJoin(shown, " "), " &"), Now() - start, !port.empty(),
+  run.Record(absl::StrCat("warden ", SectionRun::Shown(serve), " &"), Now() - start, !port.empty(),
              port.empty() ? "the server did not start listening (serve.txt)" : "", "reaas/serve.txt");
   if (port.empty()) {
     run.Fail("the server did not start");
@@ -959,8 +948,9 @@ void Reaas(SectionRun& run) {
     run.Figure("curves.svg", "Certified accuracy against input radius (log axis): REaaS vs SEaaS");
   }
   const std::vector<double> radii = {0, 0.001, 0.01, 0.02, 0.05, 0.1, 0.25};
-  std::optional<std::vector<double>> ours = CertifiedAccuracy(run, "reaas.tsv", radii);
-  std::optional<std::vector<double>> theirs = CertifiedAccuracy(run, "seaas.tsv", radii);
+  std::optional<std::vector<double>> ours = CertifiedAccuracy(run, run.Tsv("reaas.tsv"), "reaas.tsv", radii);
+  std::optional<std::vector<double>> theirs =
+      CertifiedAccuracy(run, run.Tsv("seaas.tsv"), "seaas.tsv", radii);
   std::optional<double> q_reaas = QueriesPerInput(run, "reaas.txt");
   std::optional<double> q_seaas = QueriesPerInput(run, "seaas.txt");
   if (!ours || !theirs || !q_reaas || !q_seaas) return;
